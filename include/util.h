@@ -1,0 +1,51 @@
+/* util.h: allocation that never fails, growable buffers, clocks, small string helpers. */
+#ifndef STOPPLAN_UTIL_H
+#define STOPPLAN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Prints "stopplan: MESSAGE" (with strerror when it ends in ':') and exits 70. */
+_Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* malloc family that calls fatal() when memory runs out; the caller owns the result. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* A growable byte buffer, always NUL-terminated once anything was added; s owned by the buffer. */
+struct buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+void buf_add(struct buf *b, const char *s, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the string and leaves the buffer empty; the caller owns the result (never NULL). */
+char *buf_take(struct buf *b);
+void buf_free(struct buf *b);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t now_ms(void);
+
+/* Formats a millisecond count the way durations are written in plans ("250ms", "1.5s", "2m"). */
+void fmt_duration(char *out, size_t size, int64_t ms);
+
+/* Levenshtein distance between two short strings (capped at 99). */
+int edit_distance(const char *a, const char *b);
+
+/* Appends s to b as a JSON string literal (with quotes). */
+void json_escape(struct buf *b, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,295 @@
+/* check.c: static checks over the whole plan: names, references, templates, params, timing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "plan.h"
+#include "regex.h"
+#include "util.h"
+
+struct step *
+plan_find_step(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nall; i++)
+		if (p->all[i]->named && strcmp(p->all[i]->name, name) == 0)
+			return p->all[i];
+	return NULL;
+}
+
+int
+plan_param_index(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nparams; i++)
+		if (strcmp(p->params[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+is_ancestor(const struct step *a, const struct step *s)
+{
+	for (s = s->parent; s; s = s->parent)
+		if (s == a)
+			return true;
+	return false;
+}
+
+static const char *
+suggest_step(const struct plan *p, const char *name)
+{
+	const char *names[256];
+	size_t n = 0, i;
+
+	for (i = 0; i < p->nall && n < LEN(names); i++)
+		if (p->all[i]->named)
+			names[n++] = p->all[i]->name;
+	return schema_suggest(name, names, n);
+}
+
+static const char *
+suggest_param(const struct plan *p, const char *name)
+{
+	const char *names[256];
+	size_t n = 0, i;
+
+	for (i = 0; i < p->nparams && n < LEN(names); i++)
+		names[n++] = p->params[i].name;
+	return schema_suggest(name, names, n);
+}
+
+/* Resolves a reference to an earlier step from `from`; NULL after an error. */
+static const struct step *
+check_step_ref(const struct plan *p, const struct step *from, const char *name, const struct node *at,
+    int line, int col, struct diag *d)
+{
+	const struct step *s = plan_find_step(p, name);
+	const char *near;
+
+	(void)at;
+	if (!s) {
+		near = suggest_step(p, name);
+		if (near)
+			diag_error(d, line, col, "unknown step '%s' (did you mean '%s'?)", name, near);
+		else
+			diag_error(d, line, col, "unknown step '%s'", name);
+		return NULL;
+	}
+	if (from && (s == from || is_ancestor(s, from))) {
+		diag_error(d, line, col, "step '%s' cannot refer to itself or to a group it is in", name);
+		return NULL;
+	}
+	if (from && s->id > from->id) {
+		diag_error(d, line, col, "step '%s' comes later in the plan: only earlier steps can be referred to", name);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+check_names(struct plan *p, struct diag *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nall; i++) {
+		const struct node *at;
+
+		if (!p->all[i]->named)
+			continue;
+		for (j = 0; j < i; j++)
+			if (p->all[j]->named && strcmp(p->all[i]->name, p->all[j]->name) == 0)
+				break;
+		if (j == i)
+			continue;
+		at = node_get(p->all[i]->node, "name");
+		diag_at(d, at, "duplicate step name '%s' (first at line %d)", p->all[i]->name,
+		    node_get(p->all[j]->node, "name")->line);
+	}
+}
+
+static void
+check_conds(struct plan *p, struct diag *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nall; i++) {
+		struct step *s = p->all[i];
+
+		for (j = 0; j < s->nconds; j++) {
+			struct cond *c = &s->conds[j];
+
+			c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
+		}
+	}
+}
+
+static void
+check_params(struct plan *p, struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < p->nparams; i++) {
+		struct param *par = &p->params[i];
+		char *err;
+		size_t off;
+
+		if (!par->pattern)
+			continue;
+		par->re = regex_compile(par->pattern, true, &err, &off);
+		if (!par->re) {
+			const struct node *n = par->pattern_node;
+
+			diag_error(d, n->line, n->col + (int)off + (n->plain ? 0 : 1),
+			    "bad pattern for param '%s': %s (at offset %zu)", par->name, err, off);
+			free(err);
+			continue;
+		}
+		if (par->def && regex_match(par->re, par->def, strlen(par->def)) != REGEX_MATCH)
+			diag_at(d, node_get(node_get(p->root ? node_get(p->root, "params") : NULL, par->name), "default"),
+			    "default '%s' of param '%s' does not match its pattern", par->def, par->name);
+	}
+}
+
+static int
+part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
+{
+	*col = t->node->plain ? t->node->col + part->col : t->node->col;
+	return t->node->line;
+}
+
+/* Resolves the references of one template; returns true when every param it uses has a default. */
+static bool
+check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
+{
+	bool defaults = true;
+	size_t i;
+	int line, col;
+
+	for (i = 0; i < t->nparts; i++) {
+		struct tmpl_part *part = &t->parts[i];
+		const char *near;
+
+		line = part_line_col(t, part, &col);
+		switch (part->ref) {
+		case TREF_LITERAL:
+			break;
+		case TREF_ENV:
+			defaults = false;
+			break;
+		case TREF_PARAM:
+			part->param = plan_param_index(p, part->text);
+			if (part->param < 0) {
+				near = suggest_param(p, part->text);
+				if (near)
+					diag_error(d, line, col, "undefined param '%s' (did you mean '%s'?)", part->text, near);
+				else
+					diag_error(d, line, col, "undefined param '%s'", part->text);
+				defaults = false;
+			} else if (!p->params[part->param].def) {
+				defaults = false;
+			}
+			break;
+		case TREF_STEP:
+			defaults = false;
+			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
+			if (part->step && (!part->step->kind || !part->step->kind->has_field ||
+			    !part->step->kind->has_field(part->step, part->field)))
+				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
+				    part->step->kind ? part->step->kind->name : "?", part->field);
+			break;
+		}
+	}
+	return defaults;
+}
+
+static void
+check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
+{
+	bool defaults = check_tmpl_refs(p, t, d);
+	const char *why;
+	struct buf b = {0};
+	char *err = NULL;
+	const char **vals;
+	size_t i;
+
+	if (t->dynamic && t->type != TTYPE_STRING && t->type != TTYPE_URL && t->type != TTYPE_HEADER) {
+		diag_at(d, t->node, "this value may only use params and env, not step outputs");
+		return;
+	}
+	if (tmpl_is_literal(t)) {
+		t->value = t->nparts ? xstrndup(t->parts[0].text, t->parts[0].len) : xstrdup("");
+		t->vlen = t->nparts ? t->parts[0].len : 0;
+		if ((why = tmpl_check_value(t, t->value, t->vlen)))
+			diag_at(d, t->node, "'%s': %s", t->value, why);
+		return;
+	}
+	if (!defaults)
+		return;
+	vals = xcalloc(p->nparams, sizeof(*vals));
+	for (i = 0; i < p->nparams; i++)
+		vals[i] = p->params[i].def;
+	struct tmpl_env env = {.params = vals};
+	if (tmpl_render(t, &env, &b, &err) == 0 && (why = tmpl_check_value(t, b.s, b.len)))
+		diag_at(d, t->node, "'%s' (with the params' defaults): %s", b.s, why);
+	free(err);
+	free(vals);
+	buf_free(&b);
+}
+
+int64_t
+plan_step_worst(const struct step *s)
+{
+	int64_t one = s->kind && s->data ? s->kind->worst(s) : 0, total, delay = s->retry.delay;
+	long long i;
+
+	total = one;
+	for (i = 1; i < s->retry.attempts; i++) {
+		int64_t dl = delay;
+
+		if (s->retry.max_delay && dl > s->retry.max_delay)
+			dl = s->retry.max_delay;
+		total += dl + one;
+		if ((double)delay * s->retry.backoff < (double)DURATION_MAX_MS * 100)
+			delay = (int64_t)((double)delay * s->retry.backoff);
+	}
+	return total;
+}
+
+static int64_t
+worst_list(struct step **v, size_t n)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		t += plan_step_worst(v[i]);
+	return t;
+}
+
+int
+plan_check(struct plan *p, struct diag *d)
+{
+	size_t before = d->n, i;
+	struct tmpl *t;
+	char a[32], b[32];
+
+	check_names(p, d);
+	check_params(p, d);
+	for (i = 0; i < p->nall; i++)
+		if (p->all[i]->kind && p->all[i]->data && p->all[i]->kind->check)
+			p->all[i]->kind->check(p->all[i], p, d);
+	check_conds(p, d);
+	for (t = p->tmpls; t; t = t->next)
+		check_tmpl(p, t, d);
+	p->worst_main = worst_list(p->steps, p->nsteps);
+	p->worst_finally = worst_list(p->finally, p->nfinally);
+	if (p->nfinally && p->worst_finally >= p->deadline) {
+		fmt_duration(a, sizeof(a), p->worst_finally);
+		fmt_duration(b, sizeof(b), p->deadline);
+		diag_at(d, node_get(p->root, "finally"), "finally steps may take %s, which leaves no time before the %s deadline", a, b);
+	}
+	return d->n > before ? -1 : 0;
+}

@@ -1,0 +1,121 @@
+/* explain.c: the explain command and --dry-run: the plan as it would run, with worst cases. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "explain.h"
+#include "log.h"
+#include "plan.h"
+#include "util.h"
+
+static void
+put(FILE *f, const char *s)
+{
+	char *r = log_redact(s);
+
+	fputs(r, f);
+	free(r);
+}
+
+static void
+describe_policy(const struct policy *pol, struct buf *b)
+{
+	switch (pol->kind) {
+	case POLICY_NONE: break;
+	case POLICY_ABORT: buf_adds(b, "; on failure: abort"); break;
+	case POLICY_CONTINUE: buf_adds(b, "; on failure: continue"); break;
+	case POLICY_WARN: buf_printf(b, "; on failure: warn \"%s\"", pol->message); break;
+	case POLICY_EXIT: buf_printf(b, "; on failure: exit %d", pol->code); break;
+	}
+}
+
+static void
+describe_when(const struct step *s, struct buf *b)
+{
+	static const char *const kinds[] = {"succeeded", "failed", "skipped"};
+	size_t i;
+
+	for (i = 0; i < s->nconds; i++)
+		buf_printf(b, "%s%s %s", i ? ", " : "; when ", s->conds[i].name, kinds[s->conds[i].kind]);
+}
+
+static void
+explain_step(FILE *f, const struct step *s, const struct tmpl_env *env, int depth)
+{
+	struct buf b = {0};
+	char w[32], d[32];
+	size_t i;
+
+	buf_printf(&b, "%*s%-*s %-12s ", 2 * depth, "", 22 - 2 * depth, s->name, s->kind->name);
+	s->kind->describe(s, env, &b);
+	fmt_duration(w, sizeof(w), plan_step_worst(s));
+	buf_printf(&b, "  [worst %s", w);
+	if (s->retry.attempts > 1) {
+		fmt_duration(d, sizeof(d), s->retry.delay);
+		buf_printf(&b, "; %lld attempts, delay %s", s->retry.attempts, d);
+		if (s->retry.backoff != 1)
+			buf_printf(&b, " x%g", s->retry.backoff);
+	}
+	describe_when(s, &b);
+	describe_policy(&s->policy, &b);
+	buf_adds(&b, "]\n");
+	put(f, b.s);
+	buf_free(&b);
+	for (i = 0; i < s->nkids; i++)
+		explain_step(f, s->kids[i], env, depth + 1);
+}
+
+static void
+explain_params(FILE *f, const struct plan *p, char **params)
+{
+	size_t i;
+	struct buf b = {0};
+
+	for (i = 0; i < p->nparams; i++) {
+		const struct param *par = &p->params[i];
+
+		b.len = 0;
+		buf_printf(&b, "param %s = ", par->name);
+		if (par->secret && params && params[i])
+			buf_adds(&b, "***");
+		else if (params && params[i])
+			buf_printf(&b, "'%s'", params[i]);
+		else
+			buf_adds(&b, "(not set)");
+		if (par->env)
+			buf_printf(&b, "  [env %s]", par->env);
+		buf_adds(&b, "\n");
+		put(f, b.s);
+	}
+	buf_free(&b);
+}
+
+void
+explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms, bool dry_run)
+{
+	bool *secret = xcalloc(p->nparams + 1, sizeof(*secret));
+	struct tmpl_env env = {.params = (const char *const *)params, .secret = secret, .redact = true,
+	    .keep_unknown = true};
+	int64_t worst = p->worst_main + p->worst_finally;
+	char a[32], b[32], c[32];
+	size_t i;
+
+	for (i = 0; i < p->nparams; i++)
+		secret[i] = p->params[i].secret;
+	fprintf(f, "plan %s%s%s\n", p->name, p->description ? ": " : "", p->description ? p->description : "");
+	if (dry_run)
+		fputs("dry run: nothing is sent, no port is checked, no sleep is taken\n", f);
+	explain_params(f, p, params);
+	fputs("steps:\n", f);
+	for (i = 0; i < p->nsteps; i++)
+		explain_step(f, p->steps[i], &env, 1);
+	if (p->nfinally)
+		fputs("finally:\n", f);
+	for (i = 0; i < p->nfinally; i++)
+		explain_step(f, p->finally[i], &env, 1);
+	fmt_duration(a, sizeof(a), worst);
+	fmt_duration(b, sizeof(b), deadline_ms);
+	fmt_duration(c, sizeof(c), p->worst_finally);
+	fprintf(f, "worst case %s (finally %s); deadline %s: %s\n", a, c, b,
+	    worst <= deadline_ms ? "fits" : "does not fit, the deadline would stop the run");
+	free(secret);
+}

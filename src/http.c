@@ -1,0 +1,222 @@
+/* http.c: sets up libcurl easy handles for our requests and collects replies within their caps.
+ * Callbacks are named after the CURLOPT they serve. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "http.h"
+#include "loop.h"
+#include "util.h"
+
+#define HTTP_MAX_HEADERS_BYTES (64 * 1024)
+#define HTTP_MAX_REDIRS 5
+
+struct http {
+	struct loop *loop;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct http_response res;
+	size_t max_body;
+	size_t header_bytes;
+	char errbuf[CURL_ERROR_SIZE];
+	int64_t started;
+};
+
+static void
+http_clear_headers(struct http *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->res.nheaders; i++) {
+		free(h->res.headers[i].name);
+		free(h->res.headers[i].value);
+	}
+	free(h->res.headers);
+	h->res.headers = NULL;
+	h->res.nheaders = 0;
+	h->header_bytes = 0;
+}
+
+static size_t
+http_writefunction(char *data, size_t size, size_t n, void *arg)
+{
+	struct http *h = arg;
+	size_t len = size * n;
+
+	if (h->res.body_len + len > h->max_body) {
+		h->res.too_big = true;
+		return 0;
+	}
+	h->res.body = xreallocarray(h->res.body, h->res.body_len + len + 1, 1);
+	memcpy(h->res.body + h->res.body_len, data, len);
+	h->res.body_len += len;
+	h->res.body[h->res.body_len] = '\0';
+	return len;
+}
+
+static void
+http_add_header(struct http *h, const char *line, size_t len)
+{
+	const char *colon = memchr(line, ':', len), *v, *e = line + len;
+	struct http_header *hd;
+	size_t i;
+
+	if (!colon)
+		return;
+	for (v = colon + 1; v < e && (*v == ' ' || *v == '\t'); v++)
+		;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	h->res.headers = xreallocarray(h->res.headers, h->res.nheaders + 1, sizeof(*h->res.headers));
+	hd = &h->res.headers[h->res.nheaders++];
+	hd->name = xstrndup(line, (size_t)(colon - line));
+	for (i = 0; hd->name[i]; i++)
+		hd->name[i] = (char)tolower((unsigned char)hd->name[i]);
+	hd->value = xstrndup(v, (size_t)(e - v));
+}
+
+static size_t
+http_headerfunction(char *data, size_t size, size_t n, void *arg)
+{
+	struct http *h = arg;
+	size_t len = size * n;
+
+	/* A new status line starts a new response (a redirect, or 100 Continue). */
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+		http_clear_headers(h);
+	h->header_bytes += len;
+	if (h->header_bytes > HTTP_MAX_HEADERS_BYTES) {
+		h->res.too_big = true;
+		return 0;
+	}
+	http_add_header(h, data, len);
+	return len;
+}
+
+static int
+http_setup(struct http *h, const struct http_request *r)
+{
+	CURL *c = h->easy;
+	size_t i;
+
+	curl_easy_setopt(c, CURLOPT_PRIVATE, h);
+	curl_easy_setopt(c, CURLOPT_URL, r->url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)r->timeout);
+#if LIBCURL_VERSION_NUM >= 0x075700
+	curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+#endif
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "stopplan/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_writefunction);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_headerfunction);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	if (r->connect_only)
+		curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	if (r->follow) {
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
+	}
+	if (r->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, r->body);
+	}
+	if (r->method && strcmp(r->method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (r->method && strcmp(r->method, r->body ? "POST" : "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+	for (i = 0; i < r->nheaders; i++)
+		h->headers = curl_slist_append(h->headers, r->headers[i]);
+	if (h->headers)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+	if (r->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+	if (r->client_cert)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, r->client_cert);
+	if (r->client_key)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, r->client_key);
+	if (r->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (r->unix_socket)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, r->unix_socket);
+	return 0;
+}
+
+struct http *
+http_start(struct loop *l, const struct http_request *r, char **err)
+{
+	struct http *h = xcalloc(1, sizeof(*h));
+	CURLMcode mc;
+
+	h->loop = l;
+	h->max_body = r->max_body;
+	h->easy = loop_take_handle(l);
+	if (!h->easy)
+		h->easy = curl_easy_init();
+	if (!h->easy)
+		fatal("cannot create a libcurl handle");
+	http_setup(h, r);
+	h->started = now_ms();
+	mc = curl_multi_add_handle(loop_multi(l), h->easy);
+	if (mc != CURLM_OK) {
+		*err = xstrdup(curl_multi_strerror(mc));
+		http_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+http_finished(void *easy, int code)
+{
+	struct http *h = NULL;
+	char *why;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+	if (!h || h->res.done)
+		return;
+	h->res.done = true;
+	h->res.curl_code = code;
+	h->res.ms = now_ms() - h->started;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &h->res.status);
+	if (code == CURLE_OK)
+		return;
+	h->res.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+	if (h->res.too_big)
+		why = xasprintf("reply larger than %zu bytes", h->max_body);
+	else if (h->errbuf[0])
+		why = xstrdup(h->errbuf);
+	else
+		why = xstrdup(curl_easy_strerror((CURLcode)code));
+	h->res.error = why;
+}
+
+const struct http_response *
+http_response(const struct http *h)
+{
+	return &h->res;
+}
+
+void
+http_free(struct http *h)
+{
+	if (!h)
+		return;
+	if (h->easy) {
+		curl_multi_remove_handle(loop_multi(h->loop), h->easy);
+		loop_give_handle(h->loop, h->easy);
+	}
+	curl_slist_free_all(h->headers);
+	http_clear_headers(h);
+	free(h->res.body);
+	free(h->res.error);
+	free(h);
+}

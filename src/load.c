@@ -1,0 +1,541 @@
+/* load.c: turns the YAML node tree into the plan AST (structure and types; cross-references are
+ * checked later by check.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "plan.h"
+#include "regex.h"
+#include "util.h"
+
+static const struct schema_key plan_keys[] = {
+	{"stopplan", true}, {"name", false}, {"description", false}, {"params", false},
+	{"deadline", false}, {"fail-policy", false}, {"steps", true}, {"finally", false},
+	{NULL, false},
+};
+
+static const struct schema_key param_keys[] = {
+	{"env", false}, {"required", false}, {"default", false}, {"pattern", false}, {"secret", false},
+	{NULL, false},
+};
+
+static const struct schema_key retry_keys[] = {
+	{"attempts", true}, {"delay", false}, {"backoff", false}, {"max-delay", false}, {"jitter", false},
+	{NULL, false},
+};
+
+static const char *const modifiers[] = {"name", "when", "retry", "fail-policy"};
+
+struct tmpl *
+plan_tmpl(struct load_ctx *lc, struct step *owner, const struct node *n, enum tmpl_type type)
+{
+	struct tmpl *t;
+
+	if (n->type != NODE_SCALAR) {
+		diag_at(lc->d, n, "expected a string, found %s", node_type_name(n));
+		return NULL;
+	}
+	t = tmpl_parse(n, type, lc->d);
+	if (!t)
+		return NULL;
+	t->owner = owner;
+	t->next = lc->plan->tmpls;
+	lc->plan->tmpls = t;
+	return t;
+}
+
+static int
+load_policy(const struct node *n, struct policy *pol, struct diag *d)
+{
+	static const struct schema_key warn_keys[] = {{"warn", true}, {NULL, false}};
+	static const struct schema_key exit_keys[] = {{"exit", true}, {"message", false}, {NULL, false}};
+	const struct node *v;
+	long long code;
+
+	if (node_is(n, "abort") || node_is(n, "continue")) {
+		pol->kind = node_is(n, "abort") ? POLICY_ABORT : POLICY_CONTINUE;
+		return 0;
+	}
+	if (n->type != NODE_MAP) {
+		diag_at(d, n, "fail-policy must be abort, continue, {warn: MESSAGE} or {exit: N, message: MESSAGE}");
+		return -1;
+	}
+	if (node_get(n, "warn")) {
+		if (!schema_check(n, warn_keys, "fail-policy", d))
+			return -1;
+		pol->kind = POLICY_WARN;
+		pol->message = value_string(node_get(n, "warn"), d, "warn");
+		return pol->message ? 0 : -1;
+	}
+	if (!schema_check(n, exit_keys, "fail-policy", d))
+		return -1;
+	v = node_get(n, "exit");
+	if (value_int(v, d, 1, 125, &code) < 0)
+		return -1;
+	if (code == 2 || code == 124) {
+		diag_at(d, v, "exit code %lld is reserved (2: invalid plan, 124: deadline)", code);
+		return -1;
+	}
+	pol->kind = POLICY_EXIT;
+	pol->code = (int)code;
+	if ((v = node_get(n, "message")) && !(pol->message = value_string(v, d, "message")))
+		return -1;
+	return 0;
+}
+
+static int
+load_retry(const struct node *n, struct retry *r, struct diag *d)
+{
+	const struct node *v;
+	int rc = 0;
+
+	if (!schema_check(n, retry_keys, "retry", d))
+		return -1;
+	rc |= value_int(node_get(n, "attempts"), d, 1, 100, &r->attempts);
+	if ((v = node_get(n, "delay")))
+		rc |= value_duration(v, d, &r->delay);
+	if ((v = node_get(n, "max-delay")))
+		rc |= value_duration(v, d, &r->max_delay);
+	if ((v = node_get(n, "backoff")))
+		rc |= value_number(v, d, 1, 10, &r->backoff);
+	if ((v = node_get(n, "jitter")))
+		rc |= value_number(v, d, 0, 1, &r->jitter);
+	return rc ? -1 : 0;
+}
+
+static int
+load_cond_list(const struct node *v, enum cond_kind kind, struct step *s, struct diag *d)
+{
+	size_t i, n = v->type == NODE_SEQ ? v->nkids : 1;
+
+	for (i = 0; i < n; i++) {
+		const struct node *item = v->type == NODE_SEQ ? v->kids[i] : v;
+		struct cond *c;
+
+		if (item->type != NODE_SCALAR || !item->len) {
+			diag_at(d, item, "expected a step name");
+			return -1;
+		}
+		s->conds = xreallocarray(s->conds, s->nconds + 1, sizeof(*s->conds));
+		c = &s->conds[s->nconds++];
+		c->kind = kind;
+		c->name = xstrdup(item->str);
+		c->node = item;
+		c->step = NULL;
+	}
+	return 0;
+}
+
+static int
+load_when(const struct node *n, struct step *s, struct diag *d)
+{
+	static const struct schema_key when_keys[] = {
+		{"succeeded", false}, {"failed", false}, {"skipped", false}, {NULL, false},
+	};
+	static const enum cond_kind kinds[] = {COND_SUCCEEDED, COND_FAILED, COND_SKIPPED};
+	size_t i;
+
+	if (!schema_check(n, when_keys, "when", d))
+		return -1;
+	if (n->nkids == 0) {
+		diag_at(d, n, "when needs succeeded, failed or skipped");
+		return -1;
+	}
+	for (i = 0; i < LEN(kinds); i++) {
+		const struct node *v = node_get(n, when_keys[i].name);
+
+		if (v && load_cond_list(v, kinds[i], s, d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const struct step_kind *
+find_kind(const char *name)
+{
+	size_t i;
+
+	for (i = 0; step_kinds[i]; i++)
+		if (strcmp(step_kinds[i]->name, name) == 0)
+			return step_kinds[i];
+	return NULL;
+}
+
+static bool
+is_modifier(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < LEN(modifiers); i++)
+		if (strcmp(k, modifiers[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+unknown_step_key(const struct node *k, struct diag *d)
+{
+	const char *names[32], *near;
+	size_t n = 0, i;
+
+	for (i = 0; i < LEN(modifiers); i++)
+		names[n++] = modifiers[i];
+	for (i = 0; step_kinds[i] && n < LEN(names); i++)
+		names[n++] = step_kinds[i]->name;
+	near = schema_suggest(k->str, names, n);
+	if (near)
+		diag_at(d, k, "unknown key '%s' in step (did you mean '%s'?)", k->str, near);
+	else
+		diag_at(d, k, "unknown key '%s' in step", k->str);
+}
+
+/* Finds the one action key of step map n. */
+static const struct node *
+find_action(const struct node *n, struct step *s, struct diag *d)
+{
+	const struct node *action = NULL;
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		const struct node *k = n->kids[i];
+		const struct step_kind *kind;
+
+		if (is_modifier(k->str))
+			continue;
+		if (!(kind = find_kind(k->str))) {
+			unknown_step_key(k, d);
+			ok = false;
+			continue;
+		}
+		if (action) {
+			diag_at(d, k, "a step has exactly one action: '%s' and '%s'", s->kind->name, k->str);
+			ok = false;
+			continue;
+		}
+		action = k;
+		s->kind = kind;
+		s->action = n->kids[i + 1];
+	}
+	if (!action && ok)
+		diag_at(d, n, "step has no action (one of http-call, port-check, expect-regex, sleep, steps)");
+	return ok ? action : NULL;
+}
+
+static bool
+valid_step_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void
+register_step(struct plan *p, struct step *s)
+{
+	s->id = p->nall;
+	p->all = xreallocarray(p->all, p->nall + 1, sizeof(*p->all));
+	p->all[p->nall++] = s;
+}
+
+static struct step *
+load_step(struct load_ctx *lc, const struct node *n, struct step *parent, const char *auto_name)
+{
+	struct step *s = xcalloc(1, sizeof(*s));
+	const struct node *v;
+	int rc = 0;
+
+	s->node = n;
+	s->parent = parent;
+	s->retry.attempts = 1;
+	s->retry.backoff = 1;
+	register_step(lc->plan, s);
+	if (n->type != NODE_MAP) {
+		diag_at(lc->d, n, "a step must be a mapping, found %s", node_type_name(n));
+		s->name = xstrdup(auto_name);
+		return s;
+	}
+	if ((v = node_get(n, "name"))) {
+		s->name = value_string(v, lc->d, "name");
+		if (s->name && !valid_step_name(s->name)) {
+			diag_at(lc->d, v, "step name '%s' may only hold letters, digits, '-' and '_'", s->name);
+			rc = -1;
+		}
+		s->named = true;
+	}
+	if (!s->name)
+		s->name = xstrdup(auto_name);
+	if ((v = node_get(n, "retry")))
+		rc |= load_retry(v, &s->retry, lc->d);
+	if ((v = node_get(n, "fail-policy")))
+		rc |= load_policy(v, &s->policy, lc->d);
+	if ((v = node_get(n, "when")))
+		rc |= load_when(v, s, lc->d);
+	if (find_action(n, s, lc->d)) {
+		s->data = s->kind->load(s, s->action, lc);
+		if (!s->data)
+			rc = -1;
+	}
+	(void)rc;
+	return s;
+}
+
+int
+plan_load_steps(struct load_ctx *lc, struct step *parent, const struct node *v)
+{
+	struct step ***list = parent ? &parent->kids : NULL;
+	size_t *count = parent ? &parent->nkids : NULL, i;
+	size_t before = lc->d->n;
+
+	if (v->type != NODE_SEQ) {
+		diag_at(lc->d, v, "steps must be a sequence, found %s", node_type_name(v));
+		return -1;
+	}
+	if (v->nkids == 0) {
+		diag_at(lc->d, v, "a group needs at least one step");
+		return -1;
+	}
+	for (i = 0; i < v->nkids; i++) {
+		char *auto_name = xasprintf("%s.%zu", parent->name, i + 1);
+		struct step *s = load_step(lc, v->kids[i], parent, auto_name);
+
+		free(auto_name);
+		s->in_finally = parent->in_finally;
+		s->prev = i ? (*list)[i - 1] : NULL;
+		*list = xreallocarray(*list, *count + 1, sizeof(**list));
+		(*list)[(*count)++] = s;
+	}
+	return lc->d->n > before ? -1 : 0;
+}
+
+/* Loads the top-level "steps" or "finally" sequence. */
+static void
+load_top_steps(struct load_ctx *lc, const struct node *v, const char *prefix, struct step ***out, size_t *n)
+{
+	size_t i;
+
+	if (v->type != NODE_SEQ) {
+		diag_at(lc->d, v, "%s must be a sequence of steps, found %s", prefix, node_type_name(v));
+		return;
+	}
+	if (v->nkids == 0 && strcmp(prefix, "steps") == 0)
+		diag_at(lc->d, v, "a plan needs at least one step");
+	for (i = 0; i < v->nkids; i++) {
+		char *auto_name = xasprintf("%s.%zu", prefix, i + 1);
+		struct step *s;
+
+		/* Mark finally before loading so nested steps inherit it. */
+		s = load_step(lc, v->kids[i], NULL, auto_name);
+		free(auto_name);
+		s->prev = i ? (*out)[i - 1] : NULL;
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = s;
+	}
+}
+
+static void
+load_param(struct load_ctx *lc, const struct node *k, const struct node *v)
+{
+	struct plan *p = lc->plan;
+	struct param *par;
+	const struct node *x;
+
+	p->params = xreallocarray(p->params, p->nparams + 1, sizeof(*p->params));
+	par = &p->params[p->nparams++];
+	memset(par, 0, sizeof(*par));
+	par->name = xstrdup(k->str);
+	par->node = k;
+	if (!valid_step_name(k->str) || strchr(k->str, '-')) {
+		diag_at(lc->d, k, "param name '%s' may only hold letters, digits and '_'", k->str);
+		return;
+	}
+	if (strcmp(k->str, "env") == 0 || strcmp(k->str, "steps") == 0) {
+		diag_at(lc->d, k, "'%s' is reserved and cannot name a param", k->str);
+		return;
+	}
+	if (!schema_check(v, param_keys, "param", lc->d))
+		return;
+	if ((x = node_get(v, "env")))
+		par->env = value_string(x, lc->d, "env");
+	if ((x = node_get(v, "default")))
+		par->def = value_string(x, lc->d, "default");
+	if ((x = node_get(v, "pattern"))) {
+		par->pattern = value_string(x, lc->d, "pattern");
+		par->pattern_node = x;
+	}
+	if ((x = node_get(v, "required")))
+		value_bool(x, lc->d, &par->required);
+	if ((x = node_get(v, "secret")))
+		value_bool(x, lc->d, &par->secret);
+	if (par->required && node_get(v, "default"))
+		diag_at(lc->d, node_get(v, "default"), "param '%s' is required and cannot have a default", par->name);
+}
+
+static void
+load_params(struct load_ctx *lc, const struct node *v)
+{
+	size_t i;
+
+	if (v->type != NODE_MAP) {
+		diag_at(lc->d, v, "params must be a mapping, found %s", node_type_name(v));
+		return;
+	}
+	for (i = 0; i + 1 < v->nkids; i += 2)
+		load_param(lc, v->kids[i], v->kids[i + 1]);
+}
+
+static void
+mark_finally(struct step *s)
+{
+	size_t i;
+
+	s->in_finally = true;
+	for (i = 0; i < s->nkids; i++)
+		mark_finally(s->kids[i]);
+}
+
+bool
+plan_is_plan(const struct node *root)
+{
+	return root && root->type == NODE_MAP && node_get(root, "stopplan");
+}
+
+static void
+load_plan(struct load_ctx *lc, const struct node *root)
+{
+	struct plan *p = lc->plan;
+	const struct node *v;
+	long long version;
+	size_t i;
+
+	if (root->type != NODE_MAP) {
+		diag_at(lc->d, root, "a plan must be a mapping, found %s", node_type_name(root));
+		return;
+	}
+	schema_check(root, plan_keys, "plan", lc->d);
+	if ((v = node_get(root, "stopplan")) && value_int(v, lc->d, 1, 1000, &version) == 0 && version != 1)
+		diag_at(lc->d, v, "unsupported plan format version %lld (this stopplan reads version 1)", version);
+	if ((v = node_get(root, "name")))
+		p->name = value_string(v, lc->d, "name");
+	if ((v = node_get(root, "description")))
+		p->description = value_string(v, lc->d, "description");
+	if ((v = node_get(root, "deadline")) && value_duration(v, lc->d, &p->deadline) == 0 && p->deadline <= 0)
+		diag_at(lc->d, v, "the deadline must be greater than 0");
+	if ((v = node_get(root, "fail-policy")))
+		load_policy(v, &p->policy, lc->d);
+	if ((v = node_get(root, "params")))
+		load_params(lc, v);
+	if ((v = node_get(root, "steps")))
+		load_top_steps(lc, v, "steps", &p->steps, &p->nsteps);
+	if ((v = node_get(root, "finally")))
+		load_top_steps(lc, v, "finally", &p->finally, &p->nfinally);
+	for (i = 0; i < p->nfinally; i++)
+		mark_finally(p->finally[i]);
+}
+
+struct plan *
+plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *d)
+{
+	struct plan *p = xcalloc(1, sizeof(*p));
+	struct load_ctx lc = {.plan = p, .d = d};
+	size_t before = d->n;
+
+	p->file = xstrdup(file);
+	p->docs = docs;
+	p->ndocs = ndocs;
+	p->deadline = PLAN_DEFAULT_DEADLINE_MS;
+	p->policy.kind = POLICY_ABORT;
+	if (ndocs == 0) {
+		diag_error(d, 0, 0, "empty plan (no YAML document)");
+	} else if (ndocs > 1) {
+		diag_at(d, docs[1], "a plan file holds one YAML document");
+	} else {
+		p->root = docs[0];
+		load_plan(&lc, docs[0]);
+	}
+	if (d->n == before)
+		plan_check(p, d);
+	if (d->n > before) {
+		plan_free(p);
+		return NULL;
+	}
+	if (!p->name)
+		p->name = xstrdup("plan");
+	return p;
+}
+
+struct plan *
+plan_load_file(const char *file, struct diag *d)
+{
+	struct node **docs;
+	size_t ndocs, len;
+	char *buf;
+
+	if (node_read_file(file, &buf, &len, d) < 0)
+		return NULL;
+	if (node_parse(buf, len, &docs, &ndocs, d) < 0) {
+		free(buf);
+		return NULL;
+	}
+	free(buf);
+	return plan_from_docs(file, docs, ndocs, d);
+}
+
+static void
+step_free(struct step *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nkids; i++)
+		step_free(s->kids[i]);
+	free(s->kids);
+	if (s->data && s->kind)
+		s->kind->free(s->data);
+	for (i = 0; i < s->nconds; i++)
+		free(s->conds[i].name);
+	free(s->conds);
+	free(s->policy.message);
+	free(s->name);
+	free(s);
+}
+
+void
+plan_free(struct plan *p)
+{
+	struct tmpl *t, *next;
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nsteps; i++)
+		step_free(p->steps[i]);
+	for (i = 0; i < p->nfinally; i++)
+		step_free(p->finally[i]);
+	free(p->steps);
+	free(p->finally);
+	free(p->all);
+	for (i = 0; i < p->nparams; i++) {
+		free(p->params[i].name);
+		free(p->params[i].env);
+		free(p->params[i].def);
+		free(p->params[i].pattern);
+		regex_free(p->params[i].re);
+	}
+	free(p->params);
+	for (t = p->tmpls; t; t = next) {
+		next = t->next;
+		tmpl_free(t);
+	}
+	free(p->policy.message);
+	free(p->name);
+	free(p->description);
+	free(p->file);
+	node_free_docs(p->docs, p->ndocs);
+	free(p);
+}

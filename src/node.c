@@ -1,0 +1,344 @@
+/* node.c: the only user of libyaml; turns a plan file into a tree of positioned nodes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "diag.h"
+#include "node.h"
+#include "util.h"
+
+struct loader {
+	yaml_parser_t parser;
+	const char *buf;
+	size_t len;
+	struct diag *d;
+	bool failed;
+};
+
+static int
+read_fd(int fd, const char *path, char **bufp, size_t *lenp, struct diag *d)
+{
+	struct buf b = {0};
+	char chunk[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			diag_error(d, 0, 0, "cannot read %s: %s", path, strerror(errno));
+			buf_free(&b);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		buf_add(&b, chunk, (size_t)n);
+		if (b.len > NODE_MAX_FILE) {
+			diag_error(d, 0, 0, "plan is larger than %d bytes", NODE_MAX_FILE);
+			buf_free(&b);
+			return -1;
+		}
+	}
+	*lenp = b.len;
+	*bufp = buf_take(&b);
+	return 0;
+}
+
+int
+node_read_file(const char *path, char **bufp, size_t *lenp, struct diag *d)
+{
+	struct stat st;
+	int fd, r;
+
+	if (strcmp(path, "-") == 0)
+		return read_fd(0, "standard input", bufp, lenp, d);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		diag_error(d, 0, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		diag_error(d, 0, 0, "not a regular file%s", S_ISDIR(st.st_mode) ? " (a directory)" : "");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > NODE_MAX_FILE) {
+		diag_error(d, 0, 0, "plan is larger than %d bytes", NODE_MAX_FILE);
+		close(fd);
+		return -1;
+	}
+	r = read_fd(fd, path, bufp, lenp, d);
+	close(fd);
+	return r;
+}
+
+/* libyaml reports reader errors (bad UTF-8, NUL) as a byte offset: turn it into line:col. */
+static void
+offset_position(const char *buf, size_t len, size_t off, int *line, int *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((c & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static void
+loader_error(struct loader *l)
+{
+	yaml_parser_t *p = &l->parser;
+	int line, col;
+
+	if (l->failed)
+		return;
+	l->failed = true;
+	if (p->error == YAML_READER_ERROR) {
+		offset_position(l->buf, l->len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			diag_error(l->d, line, col, "%s (byte 0x%02x)", p->problem, p->problem_value & 0xff);
+		else
+			diag_error(l->d, line, col, "%s", p->problem);
+	} else if (p->error == YAML_MEMORY_ERROR) {
+		fatal("out of memory");
+	} else {
+		diag_error(l->d, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
+		    "YAML %s%s%s", p->problem ? p->problem : "syntax error",
+		    p->context ? " " : "", p->context ? p->context : "");
+	}
+}
+
+static struct node *
+node_new(enum node_type type, const yaml_mark_t *m)
+{
+	struct node *n = xcalloc(1, sizeof(*n));
+
+	n->type = type;
+	n->line = (int)m->line + 1;
+	n->col = (int)m->column + 1;
+	return n;
+}
+
+static void
+node_push(struct node *parent, struct node *kid)
+{
+	if ((parent->nkids & (parent->nkids - 1)) == 0)
+		parent->kids = xreallocarray(parent->kids, parent->nkids ? parent->nkids * 2 : 2, sizeof(*parent->kids));
+	parent->kids[parent->nkids++] = kid;
+}
+
+static struct node *load_node(struct loader *l, yaml_event_t *ev, int depth);
+
+static bool
+check_key(struct loader *l, struct node *map, struct node *key)
+{
+	size_t i;
+
+	if (key->type != NODE_SCALAR) {
+		diag_at(l->d, key, "mapping keys must be plain strings");
+		return false;
+	}
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		struct node *k = map->kids[i];
+
+		if (k->len == key->len && memcmp(k->str, key->str, k->len) == 0) {
+			diag_at(l->d, key, "duplicate key '%s' (first at line %d)", key->str, k->line);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Loads the items of a sequence or mapping up to its end event. */
+static struct node *
+load_collection(struct loader *l, struct node *n, yaml_event_type_t end, int depth)
+{
+	yaml_event_t ev;
+	struct node *kid;
+	bool is_map = n->type == NODE_MAP;
+
+	if (depth > NODE_MAX_DEPTH) {
+		diag_at(l->d, n, "nesting deeper than %d levels", NODE_MAX_DEPTH);
+		l->failed = true;
+		node_free(n);
+		return NULL;
+	}
+	for (;;) {
+		if (!yaml_parser_parse(&l->parser, &ev)) {
+			loader_error(l);
+			node_free(n);
+			return NULL;
+		}
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			return n;
+		}
+		kid = load_node(l, &ev, depth + 1);
+		if (!kid) {
+			node_free(n);
+			return NULL;
+		}
+		if (is_map && n->nkids % 2 == 0 && !check_key(l, n, kid)) {
+			l->failed = true;
+			node_free(kid);
+			node_free(n);
+			return NULL;
+		}
+		node_push(n, kid);
+	}
+}
+
+/* Loads the node that starts with ev (consumed). Returns NULL on error. */
+static struct node *
+load_node(struct loader *l, yaml_event_t *ev, int depth)
+{
+	struct node *n = NULL;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		n = node_new(NODE_SCALAR, &ev->start_mark);
+		n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->len = ev->data.scalar.length;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		yaml_event_delete(ev);
+		return n;
+	case YAML_SEQUENCE_START_EVENT:
+		n = node_new(NODE_SEQ, &ev->start_mark);
+		yaml_event_delete(ev);
+		return load_collection(l, n, YAML_SEQUENCE_END_EVENT, depth);
+	case YAML_MAPPING_START_EVENT:
+		n = node_new(NODE_MAP, &ev->start_mark);
+		yaml_event_delete(ev);
+		return load_collection(l, n, YAML_MAPPING_END_EVENT, depth);
+	case YAML_ALIAS_EVENT:
+		diag_error(l->d, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+		    "YAML aliases are not allowed in plans");
+		break;
+	default:
+		diag_error(l->d, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+		    "unexpected YAML event");
+		break;
+	}
+	l->failed = true;
+	yaml_event_delete(ev);
+	return NULL;
+}
+
+int
+node_parse(const char *buf, size_t len, struct node ***docsp, size_t *ndocsp, struct diag *d)
+{
+	struct loader l = {.buf = buf, .len = len, .d = d};
+	struct node **docs = NULL;
+	size_t ndocs = 0;
+	yaml_event_t ev;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&l.parser))
+		fatal("out of memory");
+	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
+	yaml_parser_set_encoding(&l.parser, YAML_UTF8_ENCODING);
+	while (!done && !l.failed) {
+		if (!yaml_parser_parse(&l.parser, &ev)) {
+			loader_error(&l);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			yaml_event_delete(&ev);
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT:
+		case YAML_STREAM_START_EVENT:
+			yaml_event_delete(&ev);
+			break;
+		default: {
+			struct node *root = load_node(&l, &ev, 1);
+
+			if (root) {
+				docs = xreallocarray(docs, ndocs + 1, sizeof(*docs));
+				docs[ndocs++] = root;
+			}
+			break;
+		}
+		}
+	}
+	yaml_parser_delete(&l.parser);
+	if (l.failed) {
+		node_free_docs(docs, ndocs);
+		*docsp = NULL;
+		*ndocsp = 0;
+		return -1;
+	}
+	*docsp = docs;
+	*ndocsp = ndocs;
+	return 0;
+}
+
+const struct node *
+node_get(const struct node *n, const char *key)
+{
+	size_t i;
+
+	if (!n || n->type != NODE_MAP)
+		return NULL;
+	for (i = 0; i + 1 < n->nkids; i += 2)
+		if (strcmp(n->kids[i]->str, key) == 0)
+			return n->kids[i + 1];
+	return NULL;
+}
+
+bool
+node_is(const struct node *n, const char *s)
+{
+	return n && n->type == NODE_SCALAR && strcmp(n->str, s) == 0;
+}
+
+const char *
+node_type_name(const struct node *n)
+{
+	switch (n->type) {
+	case NODE_SCALAR: return "a scalar";
+	case NODE_SEQ: return "a sequence";
+	case NODE_MAP: return "a mapping";
+	}
+	return "?";
+}
+
+void
+node_free(struct node *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n);
+}
+
+void
+node_free_docs(struct node **docs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		node_free(docs[i]);
+	free(docs);
+}

@@ -1,0 +1,338 @@
+/* step-port-check.c: the port-check step: local socket tables (/proc/net/tcp, tcp6) or a TCP
+ * connect probe to a host. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "node.h"
+#include "plan.h"
+#include "run.h"
+#include "util.h"
+
+#define PORT_MAX 64
+#define PROBE_DEFAULT_TIMEOUT_MS 3000
+#define TCP_ESTABLISHED 0x01
+#define TCP_LISTEN 0x0a
+
+static const struct schema_key port_check_keys[] = {
+	{"port", false}, {"ports", false}, {"state", false}, {"family", false}, {"established", false},
+	{"host", false}, {"timeout", false},
+	{NULL, false},
+};
+
+enum port_family { FAMILY_ANY, FAMILY_IPV4, FAMILY_IPV6 };
+
+struct port_check {
+	int ports[PORT_MAX];
+	size_t nports;
+	bool closed;                 /* state: closed */
+	bool check_state;            /* state applies (always, unless only established was given) */
+	enum port_family family;
+	long long established;       /* -1: not checked */
+	char *host;
+	struct tmpl *timeout;
+};
+
+struct port_probe_state {
+	struct http *probes[PORT_MAX];
+};
+
+static const char *const family_names[] = {"any", "ipv4", "ipv6"};
+
+static int
+load_ports(const struct node *n, struct port_check *c, struct diag *d)
+{
+	size_t i, count = n->type == NODE_SEQ ? n->nkids : 1;
+	long long p;
+
+	if (n->type == NODE_SEQ && n->nkids == 0) {
+		diag_at(d, n, "ports needs at least one port");
+		return -1;
+	}
+	if (count > PORT_MAX) {
+		diag_at(d, n, "at most %d ports in one port-check", PORT_MAX);
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, d, 1, 65535, &p) < 0)
+			return -1;
+		c->ports[c->nports++] = (int)p;
+	}
+	return 0;
+}
+
+static int
+load_choice(const struct node *n, const char *const *names, size_t count, int *out, struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (node_is(n, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	diag_at(d, n, "'%s': expected %s%s%s%s%s", n->type == NODE_SCALAR ? n->str : "?", names[0],
+	    count > 2 ? ", " : " or ", names[1], count > 2 ? " or " : "", count > 2 ? names[2] : "");
+	return -1;
+}
+
+static void port_check_free(void *data);
+
+static void *
+port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
+{
+	static const char *const states[] = {"listening", "closed"};
+	struct port_check *c;
+	const struct node *n;
+	int rc = 0, choice = 0;
+
+	if (!schema_check(v, port_check_keys, "port-check", lc->d))
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->established = -1;
+	c->check_state = true;
+	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
+		diag_at(lc->d, v, "port-check needs port or ports (one of them)");
+		rc = -1;
+	} else if (load_ports(node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), c, lc->d) < 0) {
+		rc = -1;
+	}
+	if ((n = node_get(v, "state"))) {
+		if (load_choice(n, states, 2, &choice, lc->d) < 0)
+			rc = -1;
+		c->closed = choice == 1;
+	}
+	if ((n = node_get(v, "family"))) {
+		if (load_choice(n, family_names, 3, &choice, lc->d) < 0)
+			rc = -1;
+		c->family = (enum port_family)choice;
+	}
+	if ((n = node_get(v, "established"))) {
+		if (value_int(n, lc->d, 0, 1000000, &c->established) < 0)
+			rc = -1;
+		c->check_state = node_get(v, "state") != NULL;
+	}
+	if ((n = node_get(v, "host"))) {
+		c->host = value_string(n, lc->d, "host");
+		if (!c->host)
+			rc = -1;
+		else if (c->established >= 0) {
+			diag_at(lc->d, node_get(v, "established"), "established counts local connections: it cannot go with host");
+			rc = -1;
+		}
+		if (node_get(v, "family")) {
+			diag_at(lc->d, node_get(v, "family"), "family applies to local checks, not to host probes");
+			rc = -1;
+		}
+	} else if ((n = node_get(v, "timeout"))) {
+		diag_at(lc->d, n, "timeout applies to host probes only");
+		rc = -1;
+	}
+	if ((n = node_get(v, "timeout")) && !(c->timeout = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
+		rc = -1;
+	if (rc < 0) {
+		port_check_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int64_t
+port_check_worst(const struct step *s)
+{
+	const struct port_check *c = s->data;
+
+	return c->host ? tmpl_ms(c->timeout, PROBE_DEFAULT_TIMEOUT_MS) : 0;
+}
+
+static void
+port_list(const struct port_check *c, struct buf *out)
+{
+	size_t i;
+
+	buf_adds(out, c->nports > 1 ? "ports " : "port ");
+	for (i = 0; i < c->nports; i++)
+		buf_printf(out, "%s%d", i ? ", " : "", c->ports[i]);
+}
+
+static void
+port_check_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
+{
+	const struct port_check *c = s->data;
+
+	(void)env;
+	port_list(c, out);
+	if (c->host)
+		buf_printf(out, " on %s", c->host);
+	if (c->check_state)
+		buf_adds(out, c->closed ? " closed" : " listening");
+	if (c->established >= 0)
+		buf_printf(out, "%s at most %lld established", c->check_state ? "," : "", c->established);
+	if (!c->host && c->family != FAMILY_ANY)
+		buf_printf(out, " (%s)", family_names[c->family]);
+}
+
+/* Counts, for port, the sockets in state LISTEN and ESTABLISHED in one /proc/net table. */
+static void
+scan_table(const char *path, int port, int *listen, int *established)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	unsigned lport, state;
+
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &state) != 2)
+			continue;
+		if ((int)lport != port)
+			continue;
+		if (state == TCP_LISTEN)
+			(*listen)++;
+		else if (state == TCP_ESTABLISHED)
+			(*established)++;
+	}
+	fclose(f);
+}
+
+static int
+check_local(struct exec *e)
+{
+	const struct port_check *c = e->step->data;
+	struct buf what = {0};
+	size_t i;
+
+	port_list(c, &what);
+	for (i = 0; i < c->nports; i++) {
+		int listen = 0, est = 0;
+
+		if (c->family != FAMILY_IPV6)
+			scan_table("/proc/net/tcp", c->ports[i], &listen, &est);
+		if (c->family != FAMILY_IPV4)
+			scan_table("/proc/net/tcp6", c->ports[i], &listen, &est);
+		if (c->check_state && !c->closed && !listen) {
+			exec_detail(e, "%s", what.s);
+			buf_free(&what);
+			return exec_fail(e, "port %d is not listening%s%s", c->ports[i],
+			    c->family != FAMILY_ANY ? " on " : "", c->family != FAMILY_ANY ? family_names[c->family] : "");
+		}
+		if (c->check_state && c->closed && listen) {
+			exec_detail(e, "%s", what.s);
+			buf_free(&what);
+			return exec_fail(e, "port %d is listening", c->ports[i]);
+		}
+		if (c->established >= 0 && est > c->established) {
+			exec_detail(e, "%s", what.s);
+			buf_free(&what);
+			return exec_fail(e, "port %d has %d established connection%s (at most %lld wanted)", c->ports[i],
+			    est, est == 1 ? "" : "s", c->established);
+		}
+	}
+	exec_detail(e, "%s %s", what.s, !c->check_state ? "drained" : c->closed ? "closed" : "listening");
+	buf_free(&what);
+	return EXEC_OK;
+}
+
+static int
+port_check_poll(struct exec *e)
+{
+	const struct port_check *c = e->step->data;
+	struct port_probe_state *st = e->state;
+	size_t i, ok = 0;
+	const struct http_response *res;
+
+	for (i = 0; i < c->nports; i++) {
+		res = http_response(st->probes[i]);
+		if (!res->done)
+			return EXEC_RUNNING;
+	}
+	for (i = 0; i < c->nports; i++) {
+		res = http_response(st->probes[i]);
+		if (res->curl_code == 0)
+			ok++;
+		else if (res->timed_out && e->clipped)
+			e->by_deadline = true;
+	}
+	if (c->closed ? ok == 0 : ok == c->nports) {
+		exec_detail(e, "%s on %s %s", c->nports > 1 ? "ports" : "port", c->host, c->closed ? "closed" : "accept connections");
+		return EXEC_OK;
+	}
+	for (i = 0; i < c->nports; i++) {
+		res = http_response(st->probes[i]);
+		if (c->closed && res->curl_code == 0)
+			return exec_fail(e, "%s:%d accepts connections", c->host, c->ports[i]);
+		if (!c->closed && res->curl_code)
+			return exec_fail(e, "cannot connect to %s:%d: %s", c->host, c->ports[i], res->error);
+	}
+	return EXEC_FAILED;
+}
+
+static int
+port_check_start(struct exec *e)
+{
+	const struct port_check *c = e->step->data;
+	struct port_probe_state *st;
+	struct http_request req = {0};
+	char url[512], *err = NULL;
+	size_t i;
+	bool v6 = c->host && strchr(c->host, ':') && c->host[0] != '[';
+
+	if (!c->host)
+		return check_local(e);
+	st = xcalloc(1, sizeof(*st));
+	e->state = st;
+	req.connect_only = true;
+	req.connect_timeout = req.timeout = exec_clip(e, tmpl_ms(c->timeout, PROBE_DEFAULT_TIMEOUT_MS));
+	req.max_body = 1;
+	for (i = 0; i < c->nports; i++) {
+		snprintf(url, sizeof(url), "http://%s%s%s:%d/", v6 ? "[" : "", c->host, v6 ? "]" : "", c->ports[i]);
+		req.url = url;
+		st->probes[i] = http_start(e->run->loop, &req, &err);
+		if (!st->probes[i]) {
+			int rc = exec_fail(e, "%s", err);
+
+			free(err);
+			return rc;
+		}
+	}
+	return port_check_poll(e);
+}
+
+static void
+port_check_cancel(struct exec *e)
+{
+	struct port_probe_state *st = e->state;
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < PORT_MAX; i++)
+		http_free(st->probes[i]);
+	free(st);
+	e->state = NULL;
+}
+
+static void
+port_check_free(void *data)
+{
+	struct port_check *c = data;
+
+	free(c->host);
+	free(c);
+}
+
+const struct step_kind step_port_check_kind = {
+	.name = "port-check",
+	.load = port_check_load,
+	.worst = port_check_worst,
+	.describe = port_check_describe,
+	.start = port_check_start,
+	.poll = port_check_poll,
+	.cancel = port_check_cancel,
+	.free = port_check_free,
+};

@@ -1,0 +1,257 @@
+/* unit.c: unit tests of the parts that need no network: values, templates, filters, the YAML
+ * loader's limits, regexes and static checks. Prints one line per check; exits 1 on any failure. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "node.h"
+#include "plan.h"
+#include "regex.h"
+#include "template.h"
+#include "util.h"
+#include "value.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...) check((cond), #cond, __LINE__, __VA_ARGS__)
+
+static void
+check(int ok, const char *expr, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	printf("%s %d - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (!ok) {
+		printf(" (line %d: %s)", line, expr);
+		failures++;
+	}
+	putchar('\n');
+}
+
+static void
+test_durations(void)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		int64_t ms;
+	} cases[] = {
+		{"0s", 1, 0}, {"250ms", 1, 250}, {"1.5s", 1, 1500}, {"2m", 1, 120000}, {"1h", 1, 3600000},
+		{"10", 1, 10000}, {"0.25", 1, 250}, {"24h", 1, 86400000}, {"25h", 0, 0}, {"-1s", 0, 0},
+		{"10y", 0, 0}, {"", 0, 0}, {"1.s", 0, 0}, {".5s", 0, 0}, {"s", 0, 0}, {"1 s", 0, 0},
+		{"9999999999s", 0, 0},
+	};
+	size_t i;
+	const char *err;
+	int64_t ms;
+
+	for (i = 0; i < LEN(cases); i++) {
+		int rc = value_parse_duration(cases[i].s, &ms, &err);
+
+		CHECK((rc == 0) == cases[i].ok && (!cases[i].ok || ms == cases[i].ms), "duration '%s'", cases[i].s);
+	}
+}
+
+static void
+test_ints(void)
+{
+	long long v;
+	const char *err;
+
+	CHECK(value_parse_int("3", 1, 100, &v, &err) == 0 && v == 3, "int 3");
+	CHECK(value_parse_int("1e9", 1, 100, &v, &err) < 0, "int 1e9 refused");
+	CHECK(value_parse_int("1000000000", 1, 100, &v, &err) < 0, "int out of range refused");
+	CHECK(value_parse_int("99999999999999999999999", 1, 100, &v, &err) < 0, "int overflow refused");
+	CHECK(value_parse_int("", 1, 100, &v, &err) < 0, "empty int refused");
+}
+
+static char *
+render(const char *text, const char *const *params, size_t nparams, const char **names)
+{
+	struct node n = {.type = NODE_SCALAR, .line = 1, .col = 1, .plain = true};
+	struct diag d;
+	struct tmpl *t;
+	struct buf b = {0};
+	char *err = NULL;
+	size_t i, j;
+	struct tmpl_env env = {.params = params};
+
+	n.str = (char *)text;
+	n.len = strlen(text);
+	diag_init(&d, "t");
+	t = tmpl_parse(&n, TTYPE_STRING, &d);
+	if (!t) {
+		diag_free(&d);
+		return NULL;
+	}
+	for (i = 0; i < t->nparts; i++)
+		for (j = 0; j < nparams; j++)
+			if (t->parts[i].ref == TREF_PARAM && strcmp(t->parts[i].text, names[j]) == 0)
+				t->parts[i].param = (int)j;
+	if (tmpl_render(t, &env, &b, &err) < 0) {
+		free(err);
+		buf_free(&b);
+		b.s = NULL;
+	}
+	tmpl_free(t);
+	diag_free(&d);
+	return b.s ? b.s : NULL;
+}
+
+static void
+test_templates(void)
+{
+	const char *names[] = {"app", "url"};
+	const char *vals[] = {"my app/1", "http://x/"};
+	char *s;
+
+	s = render("${url}${app | urlencode}", vals, 2, names);
+	CHECK(s && strcmp(s, "http://x/my%20app%2F1") == 0, "urlencode filter: %s", s ? s : "(null)");
+	free(s);
+	s = render("${ app|base64 }", vals, 2, names);
+	CHECK(s && strcmp(s, "bXkgYXBwLzE=") == 0, "base64 filter: %s", s ? s : "(null)");
+	free(s);
+	s = render("{\"a\":${app | json}}", vals, 2, names);
+	CHECK(s && strcmp(s, "{\"a\":\"my app/1\"}") == 0, "json filter: %s", s ? s : "(null)");
+	free(s);
+	s = render("cost $$5 and $x", vals, 2, names);
+	CHECK(s && strcmp(s, "cost $5 and $x") == 0, "$$ is a literal dollar: %s", s ? s : "(null)");
+	free(s);
+	s = render("${app | base64 | urlencode}", vals, 2, names);
+	CHECK(s && strcmp(s, "bXkgYXBwLzE%3D") == 0, "filters chain: %s", s ? s : "(null)");
+	free(s);
+	CHECK(render("${app", vals, 2, names) == NULL, "unclosed template refused");
+	CHECK(render("${app | rot13}", vals, 2, names) == NULL, "unknown filter refused");
+	CHECK(render("${nope}", vals, 2, names) == NULL, "unknown param does not render");
+	CHECK(render("${steps.x}", vals, 2, names) == NULL, "steps reference without field refused");
+}
+
+static void
+test_base64(void)
+{
+	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	size_t i;
+
+	for (i = 0; i < LEN(in); i++) {
+		struct buf b = {0};
+
+		buf_add(&b, "", 0);
+		tmpl_base64(&b, in[i], strlen(in[i]));
+		CHECK(strcmp(b.s, out[i]) == 0, "base64('%s') = '%s'", in[i], b.s);
+		buf_free(&b);
+	}
+}
+
+static int
+parse(const char *yaml, struct diag *d)
+{
+	struct node **docs;
+	size_t n;
+	int rc = node_parse(yaml, strlen(yaml), &docs, &n, d);
+
+	if (rc == 0)
+		node_free_docs(docs, n);
+	return rc;
+}
+
+static void
+test_loader(void)
+{
+	struct diag d;
+	char *deep;
+	size_t i;
+
+	diag_init(&d, "t");
+	CHECK(parse("a: &x [1]\nb: *x\n", &d) < 0 && d.n == 1 && d.v[0].line == 2 && d.v[0].col == 4,
+	    "aliases refused at 2:4");
+	diag_free(&d);
+	diag_init(&d, "t");
+	CHECK(parse("a: 1\nb: 2\na: 3\n", &d) < 0 && d.n == 1 && d.v[0].line == 3 && d.v[0].col == 1,
+	    "duplicate key at 3:1");
+	diag_free(&d);
+	diag_init(&d, "t");
+	deep = xmalloc(200001);
+	for (i = 0; i < 200000; i++)
+		deep[i] = '[';
+	deep[i] = '\0';
+	CHECK(parse(deep, &d) < 0 && d.n == 1 && strstr(d.v[0].msg, "nesting"), "200,000 '[' stop at the depth limit");
+	free(deep);
+	diag_free(&d);
+	diag_init(&d, "t");
+	CHECK(parse("a: 1\nb: \"x\xff\"\n", &d) < 0 && d.n == 1 && d.v[0].line == 2 && d.v[0].col == 6,
+	    "invalid UTF-8 at 2:6 (%d:%d)", d.n ? d.v[0].line : 0, d.n ? d.v[0].col : 0);
+	diag_free(&d);
+	diag_init(&d, "t");
+	CHECK(parse("a:\n\tb: 1\n", &d) < 0 && d.n == 1 && d.v[0].line == 2, "tab indentation refused");
+	diag_free(&d);
+}
+
+static void
+test_regex(void)
+{
+	char *err = NULL, *subject;
+	size_t off, i, len;
+	struct regex *re;
+	char *g;
+
+	re = regex_compile("(a+)+$", false, &err, &off);
+	subject = xmalloc(100002);
+	for (i = 0; i < 100000; i++)
+		subject[i] = 'a';
+	subject[i++] = 'b';
+	subject[i] = '\0';
+	CHECK(re && regex_match(re, subject, strlen(subject)) != REGEX_MATCH, "catastrophic backtracking ends");
+	regex_free(re);
+	free(subject);
+	re = regex_compile("[a-z]+", true, &err, &off);
+	CHECK(re && regex_match(re, "abc", 3) == REGEX_MATCH, "anchored pattern matches the whole value");
+	CHECK(re && regex_match(re, "abc\n", 4) == REGEX_NOMATCH, "no trailing newline slips through");
+	CHECK(re && regex_match(re, "ab1", 3) == REGEX_NOMATCH, "anchored pattern refuses a partial match");
+	regex_free(re);
+	re = regex_compile("x", false, &err, &off);
+	CHECK(re && regex_match(re, "\xff\xfex", 3) != REGEX_LIMIT, "invalid UTF-8 subject is not an error");
+	regex_free(re);
+	re = regex_compile("v(?<major>[0-9]+)", false, &err, &off);
+	CHECK(re && regex_ngroups(re) == 1 && strcmp(regex_group_name(re, 0), "major") == 0, "named group listed");
+	CHECK(re && regex_match(re, "version v12", 11) == REGEX_MATCH, "named group matches");
+	g = re ? regex_group_value(re, 0, "version v12", &len) : NULL;
+	CHECK(g && strcmp(g, "12") == 0, "named group value");
+	free(g);
+	regex_free(re);
+	CHECK(regex_compile("a(b", false, &err, &off) == NULL && off == 3, "broken pattern reports its offset");
+	free(err);
+}
+
+static void
+test_misc(void)
+{
+	char d[32];
+
+	CHECK(edit_distance("timout", "timeout") == 1, "edit distance");
+	CHECK(edit_distance("abc", "xyz") == 3, "edit distance of unrelated words");
+	fmt_duration(d, sizeof(d), 1500);
+	CHECK(strcmp(d, "1.500s") == 0, "fmt 1500 ms: %s", d);
+	fmt_duration(d, sizeof(d), 25000);
+	CHECK(strcmp(d, "25s") == 0, "fmt 25 s: %s", d);
+}
+
+int
+main(void)
+{
+	test_durations();
+	test_ints();
+	test_templates();
+	test_base64();
+	test_loader();
+	test_regex();
+	test_misc();
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
