@@ -22,6 +22,8 @@ struct node {
 	char *str;              /* SCALAR: the value (may hold NUL bytes: see len) */
 	size_t len;
 	bool plain;             /* SCALAR: written without quotes or block style */
+	char style;             /* SCALAR: 'p' plain, '\'' or '"' quoted, '|' literal, '>' folded */
+	int end_line, end_col;  /* where the node ends (1-based) */
 	struct node **kids;     /* SEQ: items; MAP: key, value, key, value... */
 	size_t nkids;
 };
@@ -35,6 +37,9 @@ int node_read_file(const char *path, char **buf, size_t *len, struct diag *d);
  * Returns 0, or -1 with errors recorded in d (docs is then NULL). */
 int node_parse(const char *buf, size_t len, struct node ***docs, size_t *ndocs, struct diag *d);
 
+/* The position of byte `off` of scalar n's value: exact when the scalar is written on one line with
+ * no escapes (plain or quoted), else the scalar's start. */
+void node_pos(const struct node *n, size_t off, int *line, int *col);
 /* Returns the value for KEY in map n, or NULL (also when n is not a map). */
 const struct node *node_get(const struct node *n, const char *key);
 /* Returns true when n is a scalar equal to s. */

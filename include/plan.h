@@ -145,6 +145,8 @@ struct tmpl *plan_tmpl(struct load_ctx *lc, struct step *owner, const struct nod
 int plan_check(struct plan *p, struct diag *d);
 /* Returns the step named NAME, or NULL. */
 struct step *plan_find_step(const struct plan *p, const char *name);
+/* Recomputes worst_main and worst_finally (after params resolved durations). */
+void plan_update_worst(struct plan *p);
 /* Worst-case duration of step s with its retries, in ms. */
 int64_t plan_step_worst(const struct step *s);
 /* Returns the param named NAME's index, or -1. */

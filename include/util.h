@@ -45,7 +45,9 @@ void fmt_duration(char *out, size_t size, int64_t ms);
 /* Levenshtein distance between two short strings (capped at 99). */
 int edit_distance(const char *a, const char *b);
 
-/* Appends s to b as a JSON string literal (with quotes). */
+/* Appends s to b as a JSON string literal (with quotes); invalid UTF-8 becomes U+FFFD. */
 void json_escape(struct buf *b, const char *s, size_t n);
+/* Appends s to b with line breaks and control characters escaped (\n, \r, \xNN): one log line. */
+void text_escape(struct buf *b, const char *s);
 
 #endif

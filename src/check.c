@@ -142,22 +142,27 @@ check_params(struct plan *p, struct diag *d)
 		if (!par->re) {
 			const struct node *n = par->pattern_node;
 
-			diag_error(d, n->line, n->col + (int)off + (n->plain ? 0 : 1),
+			int line, col;
+
+			node_pos(n, off, &line, &col);
+			diag_error(d, line, col,
 			    "bad pattern for param '%s': %s (at offset %zu)", par->name, err, off);
 			free(err);
 			continue;
 		}
 		if (par->def && regex_match(par->re, par->def, strlen(par->def)) != REGEX_MATCH)
 			diag_at(d, node_get(node_get(p->root ? node_get(p->root, "params") : NULL, par->name), "default"),
-			    "default '%s' of param '%s' does not match its pattern", par->def, par->name);
+			    "default '%s' of param '%s' does not match its pattern", par->secret ? "***" : par->def, par->name);
 	}
 }
 
 static int
 part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
 {
-	*col = t->node->plain ? t->node->col + part->col : t->node->col;
-	return t->node->line;
+	int line;
+
+	node_pos(t->node, (size_t)part->col, &line, col);
+	return line;
 }
 
 /* Resolves the references of one template; returns true when every param it uses has a default. */
@@ -195,7 +200,7 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 		case TREF_STEP:
 			defaults = false;
 			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
-			if (part->step && (!part->step->kind || !part->step->kind->has_field ||
+			if (part->step && part->step->data && (!part->step->kind->has_field ||
 			    !part->step->kind->has_field(part->step, part->field)))
 				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
 				    part->step->kind ? part->step->kind->name : "?", part->field);
@@ -213,6 +218,7 @@ check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 	struct buf b = {0};
 	char *err = NULL;
 	const char **vals;
+	bool *secret;
 	size_t i;
 
 	if (t->dynamic && t->type != TTYPE_STRING && t->type != TTYPE_URL && t->type != TTYPE_HEADER) {
@@ -228,14 +234,23 @@ check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 	}
 	if (!defaults)
 		return;
-	vals = xcalloc(p->nparams, sizeof(*vals));
-	for (i = 0; i < p->nparams; i++)
+	vals = xcalloc(p->nparams + 1, sizeof(*vals));
+	secret = xcalloc(p->nparams + 1, sizeof(*secret));
+	for (i = 0; i < p->nparams; i++) {
 		vals[i] = p->params[i].def;
-	struct tmpl_env env = {.params = vals};
-	if (tmpl_render(t, &env, &b, &err) == 0 && (why = tmpl_check_value(t, b.s, b.len)))
+		secret[i] = p->params[i].secret;
+	}
+	struct tmpl_env env = {.params = vals, .secret = secret};
+	if (tmpl_render(t, &env, &b, &err) == 0 && (why = tmpl_check_value(t, b.s, b.len))) {
+		/* Show the value with secrets masked. */
+		env.redact = true;
+		b.len = 0;
+		tmpl_render(t, &env, &b, &err);
 		diag_at(d, t->node, "'%s' (with the params' defaults): %s", b.s, why);
+	}
 	free(err);
 	free(vals);
+	free(secret);
 	buf_free(&b);
 }
 
@@ -269,6 +284,13 @@ worst_list(struct step **v, size_t n)
 	return t;
 }
 
+void
+plan_update_worst(struct plan *p)
+{
+	p->worst_main = worst_list(p->steps, p->nsteps);
+	p->worst_finally = worst_list(p->finally, p->nfinally);
+}
+
 int
 plan_check(struct plan *p, struct diag *d)
 {
@@ -284,8 +306,7 @@ plan_check(struct plan *p, struct diag *d)
 	check_conds(p, d);
 	for (t = p->tmpls; t; t = t->next)
 		check_tmpl(p, t, d);
-	p->worst_main = worst_list(p->steps, p->nsteps);
-	p->worst_finally = worst_list(p->finally, p->nfinally);
+	plan_update_worst(p);
 	if (p->nfinally && p->worst_finally >= p->deadline) {
 		fmt_duration(a, sizeof(a), p->worst_finally);
 		fmt_duration(b, sizeof(b), p->deadline);

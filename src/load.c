@@ -457,7 +457,8 @@ plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *
 		p->root = docs[0];
 		load_plan(&lc, docs[0]);
 	}
-	if (d->n == before)
+	/* Check even after load errors, so that one run reports every error it can. */
+	if (p->root && p->root->type == NODE_MAP)
 		plan_check(p, d);
 	if (d->n > before) {
 		plan_free(p);

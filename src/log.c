@@ -92,10 +92,16 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 		if (extra)
 			xtra = log_redact(extra);
 		log_json(step, event, xtra, msg);
-	} else if (step) {
-		fprintf(stderr, "stopplan: %s: %s\n", step, msg);
 	} else {
-		fprintf(stderr, "stopplan: %s\n", msg);
+		struct buf line = {0};
+
+		buf_adds(&line, "stopplan: ");
+		if (step)
+			buf_printf(&line, "%s: ", step);
+		text_escape(&line, msg);
+		buf_addc(&line, '\n');
+		fputs(line.s, stderr);
+		buf_free(&line);
 	}
 	fflush(stderr);
 	free(xtra);

@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,8 @@ main(int argc, char **argv)
 {
 	int code;
 
+	/* A closed log pipe must never kill a run. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
 		return usage_error("%s", "no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

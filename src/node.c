@@ -143,6 +143,45 @@ node_push(struct node *parent, struct node *kid)
 
 static struct node *load_node(struct loader *l, yaml_event_t *ev, int depth);
 
+static int
+scalar_style_index(yaml_scalar_style_t st)
+{
+	switch (st) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE: return 1;
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE: return 2;
+	case YAML_LITERAL_SCALAR_STYLE: return 3;
+	case YAML_FOLDED_SCALAR_STYLE: return 4;
+	default: return 0;
+	}
+}
+
+static size_t
+count_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
+
+void
+node_pos(const struct node *n, size_t off, int *line, int *col)
+{
+	int quote = n->style == '\'' || n->style == '"';
+	size_t width = count_chars(n->str, n->len);
+
+	*line = n->line;
+	*col = n->col;
+	if (n->type != NODE_SCALAR || n->end_line != n->line || (n->style != 'p' && !quote))
+		return;
+	/* The source spans exactly the value (plus quotes): no escapes changed its length. */
+	if ((size_t)(n->end_col - n->col) != width + (quote ? 2 : 0))
+		return;
+	*col = n->col + (quote ? 1 : 0) + (int)count_chars(n->str, off < n->len ? off : n->len);
+}
+
 static bool
 check_key(struct loader *l, struct node *map, struct node *key)
 {
@@ -214,6 +253,9 @@ load_node(struct loader *l, yaml_event_t *ev, int depth)
 		n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->len = ev->data.scalar.length;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->style = "p'\"|>"[scalar_style_index(ev->data.scalar.style)];
+		n->end_line = (int)ev->end_mark.line + 1;
+		n->end_col = (int)ev->end_mark.column + 1;
 		yaml_event_delete(ev);
 		return n;
 	case YAML_SEQUENCE_START_EVENT:

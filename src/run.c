@@ -106,6 +106,7 @@ run_resolve(struct plan *p, char *const *sets, size_t nsets, bool lenient, struc
 		for (t = p->tmpls; t; t = t->next)
 			if (!t->dynamic && !tmpl_is_literal(t))
 				resolve_tmpl(p, t, params, lenient, d);
+	plan_update_worst(p);
 	if (d->n > before) {
 		run_free_params(p, params);
 		return NULL;
@@ -759,7 +760,10 @@ run_execute(struct run *r)
 		where = r->where;
 		r->why = NULL;
 		r->code = 0;
-		r->deadline = r->end;
+		/* The main steps may have run a few ms past their share: finally keeps its whole time. */
+		r->deadline = now_ms() + p->worst_finally;
+		if (r->deadline < r->end)
+			r->deadline = r->end;
 		seq_init(&q, r, p->finally, p->nfinally);
 		run_drive(r, &q);
 		fcode = r->code;

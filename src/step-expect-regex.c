@@ -33,7 +33,7 @@ expect_regex_load(struct step *s, const struct node *v, struct load_ctx *lc)
 
 	if (v->type == NODE_SCALAR) {
 		x->pattern_node = v;
-	} else if (schema_check(v, expect_regex_keys, "expect-regex", lc->d)) {
+	} else if (schema_check(v, expect_regex_keys, "expect-regex", lc->d) || v->type == NODE_MAP) {
 		x->pattern_node = node_get(v, "pattern");
 		if ((n = node_get(v, "subject")) && !(x->subject = plan_tmpl(lc, s, n, TTYPE_STRING)))
 			rc = -1;
@@ -62,7 +62,10 @@ expect_regex_check(struct step *s, struct plan *p, struct diag *d)
 	(void)p;
 	x->re = regex_compile(x->pattern, false, &err, &off);
 	if (!x->re) {
-		diag_error(d, n->line, n->col + (int)off + (n->plain ? 0 : 1), "bad regex: %s (at offset %zu)", err, off);
+		int line, col;
+
+		node_pos(n, off, &line, &col);
+		diag_error(d, line, col, "bad regex: %s (at offset %zu)", err, off);
 		free(err);
 	}
 	if (!x->subject && (!s->prev || !s->prev->kind || !s->prev->kind->has_field ||

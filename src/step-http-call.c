@@ -237,11 +237,12 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	const struct node *n;
 	int rc = 0;
 
-	if (!schema_check(v, http_call_keys, "http-call", lc->d))
+	/* Unknown keys are reported but do not stop loading, so later checks still run. */
+	if (!schema_check(v, http_call_keys, "http-call", lc->d) && v->type != NODE_MAP)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->max_body = HTTP_DEFAULT_MAX_BODY;
-	if (!(c->url = plan_tmpl(lc, s, node_get(v, "url"), TTYPE_URL)))
+	if (node_get(v, "url") && !(c->url = plan_tmpl(lc, s, node_get(v, "url"), TTYPE_URL)))
 		rc = -1;
 	if ((n = node_get(v, "method"))) {
 		c->method = value_string(n, lc->d, "method");
@@ -275,7 +276,7 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	if ((n = node_get(v, "tls")) && load_tls(n, c, lc->d) < 0)
 		rc = -1;
 	c->unix_socket = opt_string(v, "unix-socket", lc->d, &rc);
-	if (rc < 0) {
+	if (rc < 0 || !c->url) {
 		http_call_free(c);
 		return NULL;
 	}
@@ -405,8 +406,10 @@ http_call_start(struct exec *e)
 	int rc = EXEC_RUNNING;
 
 	e->state = st;
-	if (exec_render(e, c->url, &url) < 0)
+	if (exec_render(e, c->url, &url) < 0) {
+		rc = EXEC_FAILED;
 		goto out;
+	}
 	tmpl_render(c->url, &env, &shown, &err);
 	free(err);
 	err = NULL;

@@ -87,7 +87,7 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	const struct node *n;
 	int rc = 0, choice = 0;
 
-	if (!schema_check(v, port_check_keys, "port-check", lc->d))
+	if (!schema_check(v, port_check_keys, "port-check", lc->d) && v->type != NODE_MAP)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->established = -1;

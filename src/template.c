@@ -64,10 +64,10 @@ valid_name(const char *s, size_t n)
 static void
 tmpl_error(const struct node *n, int off, struct diag *d, const char *fmt, const char *arg)
 {
-	if (n->plain && n->line > 0)
-		diag_error(d, n->line, n->col + off, fmt, arg);
-	else
-		diag_at(d, n, fmt, arg);
+	int line, col;
+
+	node_pos(n, (size_t)off, &line, &col);
+	diag_error(d, line, col, fmt, arg);
 }
 
 /* Parses the reference between "${" and "}" (s..e) into p. */

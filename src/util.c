@@ -216,15 +216,51 @@ edit_distance(const char *a, const char *b)
 	return row[lb] > 99 ? 99 : row[lb];
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned min;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f, min = 0x80;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f, min = 0x800;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 void
 json_escape(struct buf *b, const char *s, size_t n)
 {
-	size_t i;
+	size_t i, len;
 
 	buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i += len) {
 		unsigned char c = (unsigned char)s[i];
 
+		len = utf8_len((const unsigned char *)s + i, n - i);
+		if (len == 0) {
+			buf_adds(b, "\\ufffd");
+			len = 1;
+			continue;
+		}
 		switch (c) {
 		case '"': buf_adds(b, "\\\""); break;
 		case '\\': buf_adds(b, "\\\\"); break;
@@ -235,8 +271,25 @@ json_escape(struct buf *b, const char *s, size_t n)
 			if (c < 0x20 || c == 0x7f)
 				buf_printf(b, "\\u%04x", c);
 			else
-				buf_addc(b, (char)c);
+				buf_add(b, s + i, len);
 		}
 	}
 	buf_addc(b, '"');
+}
+
+void
+text_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			buf_adds(b, "\\n");
+		else if (c == '\r')
+			buf_adds(b, "\\r");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_addc(b, (char)c);
+	}
 }
