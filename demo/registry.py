@@ -12,7 +12,7 @@ Emulates, on 127.0.0.1 and (when available) ::1:
   * an HSF service: a plain TCP listener on --hsf-port, and an HTTP server
     on --hsf-http-port answering /hsf/offline?k=hsf with
     "server is unregistered on cs(dr)" and /hsf/online?k=hsf with
-    "server is registered on cs(dr)".
+    "server is resumed to register on cs(dr)".
 Every request and connection is logged on stdout.  Once everything listens,
 the --ready-file (if given) is written.  Exits with status 0 on SIGTERM or
 SIGINT.
@@ -96,7 +96,7 @@ class HsfHandler(DemoHandler):
     label = "demo hsf"
     answers = {
         "/hsf/offline": "server is unregistered on cs(dr)",
-        "/hsf/online": "server is registered on cs(dr)",
+        "/hsf/online": "server is resumed to register on cs(dr)",
     }
 
     def route(self, path, args):

@@ -10,6 +10,13 @@ enum log_format {
 	LOG_JSON,
 };
 
+/* Adds PATH as an extra log (--log-file): every later line goes there as well as to stderr. PATH is
+ * opened write-only, append, non-blocking and close-on-exec, and created (mode 0644) when it does not
+ * exist. A line that cannot be written at once (a full pipe, a write error) is dropped for that file.
+ * Returns 0, or -1 with errno set when PATH cannot be opened (e.g. ENXIO: a FIFO without a reader). */
+int log_add_file(const char *path);
+/* Writes text (whole lines, as printed on stderr) to the extra logs only, e.g. diagnostics. */
+void log_copy(const char *text);
 /* Chooses the format (LOG_TEXT until called). */
 void log_set_format(enum log_format f);
 /* Every later line shows s as "***" (s copied; empty strings are ignored). */
@@ -20,7 +27,7 @@ char *log_redact(const char *s);
  * "event" and "message", plus EXTRA (already-encoded JSON members, e.g. "\"exit\":9", may be NULL). */
 void log_event(const char *step, const char *event, const char *extra, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Frees the secrets. */
+/* Frees the secrets and closes the extra logs, saying on stderr how many lines each one dropped. */
 void log_free(void);
 
 #endif

@@ -24,6 +24,8 @@ struct node {
 	bool plain;             /* SCALAR: written without quotes or block style */
 	char style;             /* SCALAR: 'p' plain, '\'' or '"' quoted, '|' literal, '>' folded */
 	int end_line, end_col;  /* where the node ends (1-based) */
+	int indent;             /* SCALAR '|': columns before each content line (the block's indentation);
+	                         * -1 when unknown (no non-empty line) */
 	struct node **kids;     /* SEQ: items; MAP: key, value, key, value... */
 	size_t nkids;
 };
@@ -40,6 +42,10 @@ int node_parse(const char *buf, size_t len, struct node ***docs, size_t *ndocs, 
 /* The position of byte `off` of scalar n's value: exact when the scalar is written on one line with
  * no escapes (plain or quoted), else the scalar's start. */
 void node_pos(const struct node *n, size_t off, int *line, int *col);
+/* Where line:col (1-based) of scalar n's value lies in the file. Exact for literal block scalars
+ * ('|', '|-', '|+', with or without an indentation indicator): returns true. Otherwise sets the
+ * scalar's start and returns false. Line 0 (the value as a whole) gives the scalar's start. */
+bool node_value_pos(const struct node *n, int line, int col, int *fline, int *fcol);
 /* Returns the value for KEY in map n, or NULL (also when n is not a map). */
 const struct node *node_get(const struct node *n, const char *key);
 /* Returns true when n is a scalar equal to s. */

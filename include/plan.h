@@ -85,6 +85,7 @@ struct plan {
 	struct param *params;
 	size_t nparams;
 	int64_t deadline;             /* ms */
+	int64_t grace_period, reserve;   /* ms, from the keys grace-period and reserve; 0: not declared */
 	struct policy policy;         /* default for top-level and finally steps */
 	struct step **steps, **finally;
 	size_t nsteps, nfinally;
@@ -106,6 +107,7 @@ struct load_ctx {
 /* A step kind: one per src/step-KIND.c, listed in step_kinds[]. Callbacks may be NULL where noted. */
 struct step_kind {
 	const char *name;
+	bool concurrent;              /* runs its nested steps side by side (they cannot refer to each other) */
 	/* Builds the kind's data from the action's value; returns NULL after recording errors in lc->d.
 	 * Group kinds create s->kids with plan_load_steps(). */
 	void *(*load)(struct step *s, const struct node *v, struct load_ctx *lc);

@@ -73,6 +73,16 @@ struct seq {
 	bool failed;                /* a step failed with VERDICT_FAIL_GROUP */
 };
 
+/* Steps run side by side (the parallel group): every one runs to its end. */
+struct par {
+	struct run *run;
+	struct exec **execs;        /* one per step; NULL once it ended */
+	size_t n, running;
+	bool failed;                /* a step failed with VERDICT_FAIL_GROUP */
+	const struct step *failed_step;
+	bool stopped;               /* a step stopped the plan */
+};
+
 struct output {
 	char *field;
 	char *value;
@@ -141,5 +151,13 @@ void seq_init(struct seq *q, struct run *r, struct step *const *steps, size_t n)
 enum verdict seq_poll(struct seq *q);
 /* Stops the running step, if any, and frees what the sequence holds. */
 void seq_cancel(struct seq *q, const char *why);
+
+/* Parallel groups, for group kinds. */
+void par_init(struct par *g, struct run *r, struct step *const *steps, size_t n);
+/* Advances every step; returns VERDICT_RUNNING until all have ended, then VERDICT_GO_ON,
+ * VERDICT_FAIL_GROUP (some step failed) or VERDICT_STOP (the plan stops: the rest are cancelled). */
+enum verdict par_poll(struct par *g);
+/* Stops the steps still running and frees what the group holds. */
+void par_cancel(struct par *g);
 
 #endif

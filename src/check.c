@@ -61,6 +61,34 @@ suggest_param(const struct plan *p, const char *name)
 	return schema_suggest(name, names, n);
 }
 
+/* The child of a that holds s (s itself when it is one), or NULL when s is not below a. */
+static const struct step *
+branch_of(const struct step *a, const struct step *s)
+{
+	for (; s; s = s->parent)
+		if (s->parent == a)
+			return s;
+	return NULL;
+}
+
+/* True when s and from are in different branches of a group that runs its steps side by side. */
+static bool
+concurrent_with(const struct step *s, const struct step *from)
+{
+	const struct step *a;
+
+	for (a = from->parent; a; a = a->parent) {
+		const struct step *bs;
+
+		if (!a->kind || !a->kind->concurrent)
+			continue;
+		bs = branch_of(a, s);
+		if (bs && bs != branch_of(a, from))
+			return true;
+	}
+	return false;
+}
+
 /* Resolves a reference to an earlier step from `from`; NULL after an error. */
 static const struct step *
 check_step_ref(const struct plan *p, const struct step *from, const char *name, const struct node *at,
@@ -82,6 +110,10 @@ check_step_ref(const struct plan *p, const struct step *from, const char *name, 
 		diag_error(d, line, col, "step '%s' cannot refer to itself or to a group it is in", name);
 		return NULL;
 	}
+	if (from && concurrent_with(s, from)) {
+		diag_error(d, line, col, "step '%s' runs in parallel with this one: it cannot be referred to here", name);
+		return NULL;
+	}
 	if (from && s->id > from->id) {
 		diag_error(d, line, col, "step '%s' comes later in the plan: only earlier steps can be referred to", name);
 		return NULL;
@@ -89,25 +121,35 @@ check_step_ref(const struct plan *p, const struct step *from, const char *name, 
 	return s;
 }
 
+static int
+step_name_cmp(const void *a, const void *b)
+{
+	const struct step *x = *(const struct step *const *)a, *y = *(const struct step *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sorting keeps this linear-logarithmic: a plan may hold thousands of steps. */
 static void
 check_names(struct plan *p, struct diag *d)
 {
-	size_t i, j;
+	const struct step **v = xcalloc(p->nall + 1, sizeof(*v));
+	size_t n = 0, i, first = 0;
 
-	for (i = 0; i < p->nall; i++) {
-		const struct node *at;
-
-		if (!p->all[i]->named)
+	for (i = 0; i < p->nall; i++)
+		if (p->all[i]->named)
+			v[n++] = p->all[i];
+	qsort(v, n, sizeof(*v), step_name_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(v[i]->name, v[first]->name) != 0) {
+			first = i;
 			continue;
-		for (j = 0; j < i; j++)
-			if (p->all[j]->named && strcmp(p->all[i]->name, p->all[j]->name) == 0)
-				break;
-		if (j == i)
-			continue;
-		at = node_get(p->all[i]->node, "name");
-		diag_at(d, at, "duplicate step name '%s' (first at line %d)", p->all[i]->name,
-		    node_get(p->all[j]->node, "name")->line);
+		}
+		diag_at(d, node_get(v[i]->node, "name"), "duplicate step name '%s' (first at line %d)", v[i]->name,
+		    node_get(v[first]->node, "name")->line);
 	}
+	free(v);
 }
 
 static void

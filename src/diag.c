@@ -17,6 +17,9 @@ diag_init(struct diag *d, const char *file)
 static void
 diag_vadd(struct diag *d, int line, int col, const char *fmt, va_list ap)
 {
+	struct buf b = {0};
+	char *raw;
+
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 8;
 		d->v = xreallocarray(d->v, d->cap, sizeof(*d->v));
@@ -24,7 +27,11 @@ diag_vadd(struct diag *d, int line, int col, const char *fmt, va_list ap)
 	d->v[d->n].line = line;
 	d->v[d->n].col = col;
 	d->v[d->n].seq = d->n;
-	d->v[d->n].msg = xvasprintf(fmt, ap);
+	raw = xvasprintf(fmt, ap);
+	/* Messages quote plan text and values: keep each diagnostic on one line. */
+	text_escape(&b, raw);
+	free(raw);
+	d->v[d->n].msg = buf_take(&b);
 	d->n++;
 }
 
@@ -61,6 +68,13 @@ diag_cmp(const void *a, const void *b)
 }
 
 void
+diag_sort(struct diag *d)
+{
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
+}
+
+void
 diag_print(const struct diag *d, FILE *f)
 {
 	size_t i;
@@ -73,6 +87,22 @@ diag_print(const struct diag *d, FILE *f)
 		else
 			fprintf(f, "%s: error: %s\n", d->file, d->v[i].msg);
 	}
+}
+
+char *
+diag_text(struct diag *d)
+{
+	struct buf b = {0};
+	size_t i;
+
+	diag_sort(d);
+	for (i = 0; i < d->n; i++) {
+		if (d->v[i].line > 0)
+			buf_printf(&b, "%s:%d:%d: error: %s\n", d->file, d->v[i].line, d->v[i].col, d->v[i].msg);
+		else
+			buf_printf(&b, "%s: error: %s\n", d->file, d->v[i].msg);
+	}
+	return buf_take(&b);
 }
 
 void

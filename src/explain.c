@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "explain.h"
 #include "log.h"
 #include "plan.h"
@@ -89,8 +90,37 @@ explain_params(FILE *f, const struct plan *p, char **params)
 	buf_free(&b);
 }
 
+/* "grace period 30s - reserve 5s = budget 25s: worst case 12s fits (13s to spare)". */
+static void
+explain_budget(FILE *f, const struct plan *p, const struct budget *b)
+{
+	char g[32], r[32], left[32], w[32], d[32];
+	int64_t budget = b->grace - b->reserve;
+	struct buf dom = {0};
+
+	fmt_duration(g, sizeof(g), b->grace);
+	fmt_duration(r, sizeof(r), b->reserve);
+	fmt_duration(left, sizeof(left), budget > 0 ? budget : 0);
+	fmt_duration(w, sizeof(w), b->worst);
+	fprintf(f, "grace period %s - reserve %s = budget %s: ", g, r, left);
+	if (budget <= 0) {
+		fputs("the reserve leaves no time for the plan\n", f);
+		return;
+	}
+	if (b->worst <= budget) {
+		fmt_duration(d, sizeof(d), budget - b->worst);
+		fprintf(f, "worst case %s fits (%s to spare)\n", w, d);
+		return;
+	}
+	fmt_duration(d, sizeof(d), b->worst - budget);
+	budget_dominant(p, b->worst - budget, &dom);
+	fprintf(f, "worst case %s does not fit (%s over); the steps that dominate: %s\n", w, d, dom.s ? dom.s : "");
+	buf_free(&dom);
+}
+
 void
-explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms, bool dry_run)
+explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms, const struct budget *bud,
+    bool dry_run)
 {
 	bool *secret = xcalloc(p->nparams + 1, sizeof(*secret));
 	struct tmpl_env env = {.params = (const char *const *)params, .secret = secret, .redact = true,
@@ -117,5 +147,7 @@ explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms,
 	fmt_duration(c, sizeof(c), p->worst_finally);
 	fprintf(f, "worst case %s (finally %s); deadline %s: %s\n", a, c, b,
 	    worst <= deadline_ms ? "fits" : "does not fit, the deadline would stop the run");
+	if (bud && bud->grace > 0)
+		explain_budget(f, p, bud);
 	free(secret);
 }

@@ -20,6 +20,7 @@ struct http {
 	struct http_response res;
 	size_t max_body;
 	size_t header_bytes;
+	bool headers_too_big;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t started;
 };
@@ -88,7 +89,7 @@ http_headerfunction(char *data, size_t size, size_t n, void *arg)
 		http_clear_headers(h);
 	h->header_bytes += len;
 	if (h->header_bytes > HTTP_MAX_HEADERS_BYTES) {
-		h->res.too_big = true;
+		h->headers_too_big = true;
 		return 0;
 	}
 	http_add_header(h, data, len);
@@ -117,8 +118,11 @@ http_setup(struct http *h, const struct http_request *r)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_headerfunction);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-	if (r->connect_only)
+	if (r->connect_only) {
+		/* A port probe tests the host itself, never a proxy. */
 		curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	}
 	if (r->follow) {
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
@@ -154,7 +158,7 @@ struct http *
 http_start(struct loop *l, const struct http_request *r, char **err)
 {
 	struct http *h = xcalloc(1, sizeof(*h));
-	CURLMcode mc;
+	const char *why;
 
 	h->loop = l;
 	h->max_body = r->max_body;
@@ -165,9 +169,10 @@ http_start(struct loop *l, const struct http_request *r, char **err)
 		fatal("cannot create a libcurl handle");
 	http_setup(h, r);
 	h->started = now_ms();
-	mc = curl_multi_add_handle(loop_multi(l), h->easy);
-	if (mc != CURLM_OK) {
-		*err = xstrdup(curl_multi_strerror(mc));
+	if ((why = loop_add_handle(l, h->easy))) {
+		*err = xstrdup(why);
+		loop_give_handle(l, h->easy);
+		h->easy = NULL;
 		http_free(h);
 		return NULL;
 	}
@@ -191,7 +196,9 @@ http_finished(void *easy, int code)
 		return;
 	h->res.timed_out = code == CURLE_OPERATION_TIMEDOUT;
 	if (h->res.too_big)
-		why = xasprintf("reply larger than %zu bytes", h->max_body);
+		why = xasprintf("reply larger than %zu bytes (max-body)", h->max_body);
+	else if (h->headers_too_big)
+		why = xasprintf("reply headers larger than %d bytes", HTTP_MAX_HEADERS_BYTES);
 	else if (h->errbuf[0])
 		why = xstrdup(h->errbuf);
 	else
@@ -211,7 +218,7 @@ http_free(struct http *h)
 	if (!h)
 		return;
 	if (h->easy) {
-		curl_multi_remove_handle(loop_multi(h->loop), h->easy);
+		loop_remove_handle(h->loop, h->easy);
 		loop_give_handle(h->loop, h->easy);
 	}
 	curl_slist_free_all(h->headers);

@@ -11,6 +11,7 @@
 static const struct schema_key plan_keys[] = {
 	{"stopplan", true}, {"name", false}, {"description", false}, {"params", false},
 	{"deadline", false}, {"fail-policy", false}, {"steps", true}, {"finally", false},
+	{"grace-period", false}, {"reserve", false},
 	{NULL, false},
 };
 
@@ -217,8 +218,14 @@ find_action(const struct node *n, struct step *s, struct diag *d)
 		s->kind = kind;
 		s->action = n->kids[i + 1];
 	}
-	if (!action && ok)
-		diag_at(d, n, "step has no action (one of http-call, port-check, expect-regex, sleep, steps)");
+	if (!action && ok) {
+		struct buf b = {0};
+
+		for (i = 0; step_kinds[i]; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", step_kinds[i]->name);
+		diag_at(d, n, "step has no action (one of %s)", b.s);
+		buf_free(&b);
+	}
 	return ok ? action : NULL;
 }
 
@@ -425,6 +432,12 @@ load_plan(struct load_ctx *lc, const struct node *root)
 		p->description = value_string(v, lc->d, "description");
 	if ((v = node_get(root, "deadline")) && value_duration(v, lc->d, &p->deadline) == 0 && p->deadline <= 0)
 		diag_at(lc->d, v, "the deadline must be greater than 0");
+	if ((v = node_get(root, "grace-period")) && value_duration(v, lc->d, &p->grace_period) == 0 &&
+	    p->grace_period <= 0)
+		diag_at(lc->d, v, "the grace period must be greater than 0");
+	if ((v = node_get(root, "reserve")) && value_duration(v, lc->d, &p->reserve) == 0 && p->grace_period > 0 &&
+	    p->reserve >= p->grace_period)
+		diag_at(lc->d, v, "the reserve must be shorter than the grace period");
 	if ((v = node_get(root, "fail-policy")))
 		load_policy(v, &p->policy, lc->d);
 	if ((v = node_get(root, "params")))

@@ -1,9 +1,14 @@
 /* log.c: one place that writes run log lines, so masking and formats cannot be bypassed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -11,6 +16,82 @@
 static enum log_format log_format = LOG_TEXT;
 static char **log_secrets;
 static size_t log_nsecrets;
+
+/* An extra log (--log-file). */
+struct log_file {
+	char *path;
+	int fd;
+	bool atomic;            /* a pipe or FIFO: lines over PIPE_BUF are cut so that each write is whole */
+	unsigned long dropped;  /* lines not written */
+};
+static struct log_file *log_files;
+static size_t log_nfiles;
+
+int
+log_add_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	/* O_NONBLOCK: neither opening a FIFO nor writing to a full pipe may hold the run. */
+	fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_CREAT, 0644);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	log_files = xreallocarray(log_files, log_nfiles + 1, sizeof(*log_files));
+	log_files[log_nfiles].path = xstrdup(path);
+	log_files[log_nfiles].fd = fd;
+	log_files[log_nfiles].atomic = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	log_files[log_nfiles].dropped = 0;
+	log_nfiles++;
+	return 0;
+}
+
+/* Writes one line to one extra log, or drops it. Never waits: the fd is non-blocking. */
+static void
+file_write(struct log_file *f, const char *s, size_t n)
+{
+	char cut[PIPE_BUF];
+	ssize_t w;
+
+	if (f->atomic && n > PIPE_BUF) {
+		static const char mark[] = " [cut]\n";
+		size_t keep = PIPE_BUF - (sizeof(mark) - 1);
+
+		while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+			keep--;
+		memcpy(cut, s, keep);
+		memcpy(cut + keep, mark, sizeof(mark) - 1);
+		s = cut;
+		n = keep + sizeof(mark) - 1;
+	}
+	do
+		w = write(f->fd, s, n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 || (size_t)w != n)
+		f->dropped++;
+}
+
+void
+log_copy(const char *text)
+{
+	const char *nl;
+	size_t i;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		if (!nl)
+			nl = text + strlen(text) - 1;
+		for (i = 0; i < log_nfiles; i++)
+			file_write(&log_files[i], text, (size_t)(nl - text + 1));
+	}
+}
 
 void
 log_set_format(enum log_format f)
@@ -21,10 +102,19 @@ log_set_format(enum log_format f)
 void
 log_add_secret(const char *s)
 {
+	size_t i, n;
+
 	if (!s || !*s)
 		return;
+	/* Longest first: masking a secret that is a prefix of another must not leave the other's tail. */
+	n = strlen(s);
+	for (i = 0; i < log_nsecrets && strlen(log_secrets[i]) >= n; i++)
+		if (strcmp(log_secrets[i], s) == 0)
+			return;
 	log_secrets = xreallocarray(log_secrets, log_nsecrets + 1, sizeof(*log_secrets));
-	log_secrets[log_nsecrets++] = xstrdup(s);
+	memmove(log_secrets + i + 1, log_secrets + i, (log_nsecrets - i) * sizeof(*log_secrets));
+	log_secrets[i] = xstrdup(s);
+	log_nsecrets++;
 }
 
 char *
@@ -52,10 +142,10 @@ log_redact(const char *s)
 	return buf_take(&b);
 }
 
+/* Appends the JSON form of a line to b. */
 static void
-log_json(const char *step, const char *event, const char *extra, const char *msg)
+log_json(struct buf *b, const char *step, const char *event, const char *extra, const char *msg)
 {
-	struct buf b = {0};
 	struct timespec ts;
 	struct tm tm;
 	char when[64];
@@ -63,19 +153,28 @@ log_json(const char *step, const char *event, const char *extra, const char *msg
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(&b, "{\"time\":\"%s.%03ldZ\",", when, ts.tv_nsec / 1000000);
+	buf_printf(b, "{\"time\":\"%s.%03ldZ\",", when, ts.tv_nsec / 1000000);
 	if (step) {
-		buf_adds(&b, "\"step\":");
-		json_escape(&b, step, strlen(step));
-		buf_addc(&b, ',');
+		buf_adds(b, "\"step\":");
+		json_escape(b, step, strlen(step));
+		buf_addc(b, ',');
 	}
-	buf_printf(&b, "\"event\":\"%s\",\"message\":", event);
-	json_escape(&b, msg, strlen(msg));
+	buf_printf(b, "\"event\":\"%s\",\"message\":", event);
+	json_escape(b, msg, strlen(msg));
 	if (extra && *extra)
-		buf_printf(&b, ",%s", extra);
-	buf_adds(&b, "}\n");
-	fputs(b.s, stderr);
-	buf_free(&b);
+		buf_printf(b, ",%s", extra);
+	buf_adds(b, "}\n");
+}
+
+/* Appends the text form of a line to b. */
+static void
+log_text(struct buf *b, const char *step, const char *msg)
+{
+	buf_adds(b, "stopplan: ");
+	if (step)
+		buf_printf(b, "%s: ", step);
+	text_escape(b, msg);
+	buf_addc(b, '\n');
 }
 
 void
@@ -83,6 +182,7 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 {
 	va_list ap;
 	char *raw, *msg, *xtra = NULL;
+	struct buf line = {0};
 
 	va_start(ap, fmt);
 	raw = xvasprintf(fmt, ap);
@@ -91,19 +191,14 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 	if (log_format == LOG_JSON) {
 		if (extra)
 			xtra = log_redact(extra);
-		log_json(step, event, xtra, msg);
+		log_json(&line, step, event, xtra, msg);
 	} else {
-		struct buf line = {0};
-
-		buf_adds(&line, "stopplan: ");
-		if (step)
-			buf_printf(&line, "%s: ", step);
-		text_escape(&line, msg);
-		buf_addc(&line, '\n');
-		fputs(line.s, stderr);
-		buf_free(&line);
+		log_text(&line, step, msg);
 	}
+	fputs(line.s, stderr);
 	fflush(stderr);
+	log_copy(line.s);
+	buf_free(&line);
 	free(xtra);
 	free(raw);
 	free(msg);
@@ -112,8 +207,20 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 void
 log_free(void)
 {
-	size_t i;
+	struct log_file *files = log_files;
+	size_t nfiles = log_nfiles, i;
 
+	/* Close the extra logs first: the report of what they dropped goes to stderr only. */
+	log_files = NULL;
+	log_nfiles = 0;
+	for (i = 0; i < nfiles; i++) {
+		close(files[i].fd);
+		if (files[i].dropped)
+			log_event(NULL, "log-file", NULL, "--log-file %s: %lu line%s dropped (full pipe or write error)",
+			    files[i].path, files[i].dropped, files[i].dropped == 1 ? "" : "s");
+		free(files[i].path);
+	}
+	free(files);
 	for (i = 0; i < log_nsecrets; i++)
 		free(log_secrets[i]);
 	free(log_secrets);

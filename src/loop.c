@@ -15,7 +15,8 @@
 #define LOOP_POOL 8
 
 struct loop {
-	CURLM *multi;
+	CURLM *multi;           /* holds the cache of keep-alive connections, shared by every transfer */
+	size_t ntransfers;      /* easy handles added to multi */
 	int64_t wake;
 	CURL *pool[LOOP_POOL];
 	int npool;
@@ -61,15 +62,23 @@ loop_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+static CURLM *
+loop_multi_create(void)
+{
+	CURLM *m = curl_multi_init();
+
+	if (!m)
+		fatal("cannot create a libcurl multi handle");
+	return m;
+}
+
 struct loop *
 loop_create(void)
 {
 	struct loop *l = xcalloc(1, sizeof(*l));
 
 	loop_signals();
-	l->multi = curl_multi_init();
-	if (!l->multi)
-		fatal("cannot create a libcurl multi handle");
+	l->multi = loop_multi_create();
 	l->wake = INT64_MAX;
 	return l;
 }
@@ -87,10 +96,35 @@ loop_free(struct loop *l)
 	free(l);
 }
 
-void *
-loop_multi(struct loop *l)
+const char *
+loop_add_handle(struct loop *l, void *easy)
 {
-	return l->multi;
+	CURLMcode mc = curl_multi_add_handle(l->multi, easy);
+
+	if (mc != CURLM_OK)
+		return curl_multi_strerror(mc);
+	l->ntransfers++;
+	return NULL;
+}
+
+void
+loop_remove_handle(struct loop *l, void *easy)
+{
+	if (curl_multi_remove_handle(l->multi, easy) == CURLM_OK && l->ntransfers)
+		l->ntransfers--;
+}
+
+int
+loop_close_idle(struct loop *l)
+{
+	if (l->ntransfers)
+		return -1;
+	/* libcurl has no call that closes cached connections: the cache belongs to the multi
+	 * handle, and cleaning that up closes them all. No easy handle is attached to it now, and
+	 * the pooled ones keep nothing that points into it. */
+	curl_multi_cleanup(l->multi);
+	l->multi = loop_multi_create();
+	return 0;
 }
 
 void

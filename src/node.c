@@ -1,6 +1,7 @@
 /* node.c: the only user of libyaml; turns a plan file into a tree of positioned nodes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,8 @@ struct loader {
 	size_t len;
 	struct diag *d;
 	bool failed;
+	size_t *lines;          /* byte offset where each line starts, built on first use */
+	size_t nlines;
 };
 
 static int
@@ -109,7 +112,9 @@ loader_error(struct loader *l)
 	l->failed = true;
 	if (p->error == YAML_READER_ERROR) {
 		offset_position(l->buf, l->len, p->problem_offset, &line, &col);
-		if (p->problem_value != -1)
+		if (p->problem_value > 0xff)    /* a code point (an encoded surrogate, say), not a byte */
+			diag_error(l->d, line, col, "%s (U+%04X)", p->problem, (unsigned)p->problem_value);
+		else if (p->problem_value != -1)
 			diag_error(l->d, line, col, "%s (byte 0x%02x)", p->problem, p->problem_value & 0xff);
 		else
 			diag_error(l->d, line, col, "%s", p->problem);
@@ -142,6 +147,88 @@ node_push(struct node *parent, struct node *kid)
 }
 
 static struct node *load_node(struct loader *l, yaml_event_t *ev, int depth);
+
+/* Length of the line break at buf[i] as libyaml counts them (CR LF, CR, LF, NEL, LS, PS), or 0. */
+static size_t
+break_len(const char *buf, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)buf + i;
+	size_t left = len - i;
+
+	if (u[0] == '\r')
+		return left > 1 && u[1] == '\n' ? 2 : 1;
+	if (u[0] == '\n')
+		return 1;
+	if (left > 1 && u[0] == 0xc2 && u[1] == 0x85)
+		return 2;
+	if (left > 2 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+static void
+index_lines(struct loader *l)
+{
+	size_t i = 0, b;
+
+	l->lines = xreallocarray(NULL, 1, sizeof(*l->lines));
+	l->lines[l->nlines++] = 0;
+	while (i < l->len) {
+		if ((b = break_len(l->buf, l->len, i)) == 0) {
+			i++;
+			continue;
+		}
+		i += b;
+		if ((l->nlines & (l->nlines - 1)) == 0)
+			l->lines = xreallocarray(l->lines, l->nlines * 2, sizeof(*l->lines));
+		l->lines[l->nlines++] = i;
+	}
+}
+
+/* Characters on line `line` (1-based) of the file, without its break; -1 past the end. */
+static long
+line_width(struct loader *l, int line)
+{
+	size_t i, end, w = 0;
+
+	if (!l->lines)
+		index_lines(l);
+	if (line < 1 || (size_t)line > l->nlines)
+		return -1;
+	for (i = l->lines[line - 1], end = l->len; i < end; i++) {
+		if (break_len(l->buf, l->len, i))
+			break;
+		if (((unsigned char)l->buf[i] & 0xc0) != 0x80)
+			w++;
+	}
+	return (long)w;
+}
+
+static size_t count_chars(const char *s, size_t n);
+
+/* The indentation of literal block scalar n: a content line is the file's line minus the indentation,
+ * so the first non-empty line of the value tells it (indentation indicators need no special case). */
+static int
+block_indent(struct loader *l, const struct node *n)
+{
+	const char *s = n->str, *nl;
+	int line = n->line + 1;
+	long w;
+
+	for (; *s; s = nl + 1, line++) {
+		nl = strchr(s, '\n');
+		if (!nl)
+			nl = s + strlen(s);
+		if (nl > s) {
+			w = line_width(l, line);
+			return w < 0 || w < (long)count_chars(s, (size_t)(nl - s)) ? -1 :
+			    (int)(w - (long)count_chars(s, (size_t)(nl - s)));
+		}
+		if (!*nl)
+			break;
+	}
+	return -1;
+}
 
 static int
 scalar_style_index(yaml_scalar_style_t st)
@@ -182,22 +269,81 @@ node_pos(const struct node *n, size_t off, int *line, int *col)
 	*col = n->col + (quote ? 1 : 0) + (int)count_chars(n->str, off < n->len ? off : n->len);
 }
 
-static bool
-check_key(struct loader *l, struct node *map, struct node *key)
+bool
+node_value_pos(const struct node *n, int line, int col, int *fline, int *fcol)
 {
+	*fline = n->line;
+	*fcol = n->col;
+	if (n->type != NODE_SCALAR || n->style != '|' || n->indent < 0 || line <= 0)
+		return line <= 0 && n->type == NODE_SCALAR && n->style == '|';
+	*fline = n->line + line;
+	*fcol = col + n->indent;
+	return true;
+}
+
+/* The keys of a mapping being loaded, for finding duplicates in linear time: an open-addressing
+ * table of indexes into map->kids (key i at kids[2i]), grown to stay at most half full. */
+struct key_set {
+	size_t *slot;           /* key index + 1; 0: empty */
+	size_t cap;
+};
+
+static uint64_t
+key_hash(const struct node *k)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ (unsigned char)k->str[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static bool
+key_equal(const struct node *a, const struct node *b)
+{
+	return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+}
+
+/* Returns the earlier key equal to key (key index n), or NULL after adding it to the set. */
+static const struct node *
+key_set_add(struct key_set *ks, const struct node *map, const struct node *key, size_t n)
+{
+	size_t i, j;
+
+	if (2 * (n + 1) > ks->cap) {
+		size_t *old = ks->slot, oldcap = ks->cap;
+
+		ks->cap = ks->cap ? ks->cap * 2 : 16;
+		ks->slot = xcalloc(ks->cap, sizeof(*ks->slot));
+		for (i = 0; i < oldcap; i++) {
+			if (!old[i])
+				continue;
+			for (j = key_hash(map->kids[2 * (old[i] - 1)]) & (ks->cap - 1); ks->slot[j]; j = (j + 1) & (ks->cap - 1))
+				;
+			ks->slot[j] = old[i];
+		}
+		free(old);
+	}
+	for (j = key_hash(key) & (ks->cap - 1); ks->slot[j]; j = (j + 1) & (ks->cap - 1))
+		if (key_equal(map->kids[2 * (ks->slot[j] - 1)], key))
+			return map->kids[2 * (ks->slot[j] - 1)];
+	ks->slot[j] = n + 1;
+	return NULL;
+}
+
+static bool
+check_key(struct loader *l, struct node *map, struct node *key, struct key_set *ks)
+{
+	const struct node *k;
 
 	if (key->type != NODE_SCALAR) {
 		diag_at(l->d, key, "mapping keys must be plain strings");
 		return false;
 	}
-	for (i = 0; i + 1 < map->nkids; i += 2) {
-		struct node *k = map->kids[i];
-
-		if (k->len == key->len && memcmp(k->str, key->str, k->len) == 0) {
-			diag_at(l->d, key, "duplicate key '%s' (first at line %d)", key->str, k->line);
-			return false;
-		}
+	if ((k = key_set_add(ks, map, key, map->nkids / 2))) {
+		diag_at(l->d, key, "duplicate key '%s' (first at line %d)", key->str, k->line);
+		return false;
 	}
 	return true;
 }
@@ -209,6 +355,7 @@ load_collection(struct loader *l, struct node *n, yaml_event_type_t end, int dep
 	yaml_event_t ev;
 	struct node *kid;
 	bool is_map = n->type == NODE_MAP;
+	struct key_set ks = {0};
 
 	if (depth > NODE_MAX_DEPTH) {
 		diag_at(l->d, n, "nesting deeper than %d levels", NODE_MAX_DEPTH);
@@ -219,26 +366,26 @@ load_collection(struct loader *l, struct node *n, yaml_event_type_t end, int dep
 	for (;;) {
 		if (!yaml_parser_parse(&l->parser, &ev)) {
 			loader_error(l);
-			node_free(n);
-			return NULL;
+			break;
 		}
 		if (ev.type == end) {
 			yaml_event_delete(&ev);
+			free(ks.slot);
 			return n;
 		}
 		kid = load_node(l, &ev, depth + 1);
-		if (!kid) {
-			node_free(n);
-			return NULL;
-		}
-		if (is_map && n->nkids % 2 == 0 && !check_key(l, n, kid)) {
+		if (!kid)
+			break;
+		if (is_map && n->nkids % 2 == 0 && !check_key(l, n, kid, &ks)) {
 			l->failed = true;
 			node_free(kid);
-			node_free(n);
-			return NULL;
+			break;
 		}
 		node_push(n, kid);
 	}
+	free(ks.slot);
+	node_free(n);
+	return NULL;
 }
 
 /* Loads the node that starts with ev (consumed). Returns NULL on error. */
@@ -256,6 +403,7 @@ load_node(struct loader *l, yaml_event_t *ev, int depth)
 		n->style = "p'\"|>"[scalar_style_index(ev->data.scalar.style)];
 		n->end_line = (int)ev->end_mark.line + 1;
 		n->end_col = (int)ev->end_mark.column + 1;
+		n->indent = n->style == '|' ? block_indent(l, n) : -1;
 		yaml_event_delete(ev);
 		return n;
 	case YAML_SEQUENCE_START_EVENT:
@@ -289,6 +437,13 @@ node_parse(const char *buf, size_t len, struct node ***docsp, size_t *ndocsp, st
 	yaml_event_t ev;
 	bool done = false;
 
+	/* YAML allows a byte order mark; with the encoding set, libyaml would read it as text. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+		l.buf = buf;
+		l.len = len;
+	}
 	if (!yaml_parser_initialize(&l.parser))
 		fatal("out of memory");
 	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
@@ -320,6 +475,7 @@ node_parse(const char *buf, size_t len, struct node ***docsp, size_t *ndocsp, st
 		}
 	}
 	yaml_parser_delete(&l.parser);
+	free(l.lines);
 	if (l.failed) {
 		node_free_docs(docs, ndocs);
 		*docsp = NULL;

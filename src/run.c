@@ -13,6 +13,8 @@
 #include "run.h"
 #include "util.h"
 
+#define FINALLY_SLACK_MS 10
+
 static const char *const outcome_names[] = {"not-run", "ok", "failed", "skipped"};
 
 /* ---- params and static templates ---- */
@@ -507,7 +509,11 @@ exec_attempt_failed(struct exec *e)
 		return VERDICT_STOP;
 	}
 	if (e->by_deadline || (e->clipped && now >= r->deadline)) {
-		log_outcome(e, false);
+		char extra[64];
+
+		snprintf(extra, sizeof(extra), "\"ms\":%lld", (long long)(now - e->started));
+		log_event(e->step->name, "interrupted", extra, "stopped by the deadline after %lld ms",
+		    (long long)(now - e->started));
 		run_stop(r, EXIT_DEADLINE, e->step, "deadline exceeded");
 		return exec_finish(e, OUTCOME_FAILED);
 	}
@@ -583,9 +589,13 @@ exec_cancel(struct exec *e)
 
 	if (e->phase != PHASE_ATTEMPT && e->phase != PHASE_DELAY)
 		return;
+	int64_t ms = now_ms() - e->started;
+	char extra[64];
+
 	exec_end_attempt(e);
-	log_event(e->step->name, "interrupted", NULL, "%s after %lld ms%s", r->cancel_why,
-	    (long long)(now_ms() - e->started), e->phase == PHASE_DELAY ? " (waiting to retry)" : "");
+	snprintf(extra, sizeof(extra), "\"ms\":%lld", (long long)ms);
+	log_event(e->step->name, "interrupted", extra, "%s after %lld ms%s", r->cancel_why,
+	    (long long)ms, e->phase == PHASE_DELAY ? " (waiting to retry)" : "");
 	r->results[e->step->id].outcome = OUTCOME_FAILED;
 	e->phase = PHASE_DONE;
 }
@@ -634,6 +644,72 @@ seq_cancel(struct seq *q, const char *why)
 		exec_free(q->cur);
 		q->cur = NULL;
 	}
+}
+
+/* ---- parallel groups ---- */
+
+void
+par_init(struct par *g, struct run *r, struct step *const *steps, size_t n)
+{
+	size_t i;
+
+	g->run = r;
+	g->n = g->running = n;
+	g->execs = xcalloc(n, sizeof(*g->execs));
+	for (i = 0; i < n; i++)
+		g->execs[i] = exec_create(r, steps[i]);
+	g->failed = g->stopped = false;
+	g->failed_step = NULL;
+}
+
+enum verdict
+par_poll(struct par *g)
+{
+	enum verdict v;
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		if (!g->execs[i])
+			continue;
+		v = exec_poll(g->execs[i]);
+		if (v == VERDICT_RUNNING)
+			continue;
+		if (v == VERDICT_FAIL_GROUP && !g->failed) {
+			g->failed = true;
+			g->failed_step = g->execs[i]->step;
+		}
+		exec_free(g->execs[i]);
+		g->execs[i] = NULL;
+		g->running--;
+		if (v == VERDICT_STOP) {
+			g->stopped = true;
+			break;
+		}
+	}
+	if (g->stopped) {
+		g->run->cancel_why = g->run->code == EXIT_DEADLINE ? "stopped by the deadline" :
+		    "stopped: the plan is stopping";
+		par_cancel(g);
+		return VERDICT_STOP;
+	}
+	if (g->running)
+		return VERDICT_RUNNING;
+	return g->failed ? VERDICT_FAIL_GROUP : VERDICT_GO_ON;
+}
+
+void
+par_cancel(struct par *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		if (!g->execs[i])
+			continue;
+		exec_cancel(g->execs[i]);
+		exec_free(g->execs[i]);
+		g->execs[i] = NULL;
+	}
+	g->running = 0;
 }
 
 /* ---- the run ---- */
@@ -760,8 +836,9 @@ run_execute(struct run *r)
 		where = r->where;
 		r->why = NULL;
 		r->code = 0;
-		/* The main steps may have run a few ms past their share: finally keeps its whole time. */
-		r->deadline = now_ms() + p->worst_finally;
+		/* The main steps may have run a few ms past their share: finally keeps its whole time,
+		 * with a few ms for the bookkeeping between its steps. */
+		r->deadline = now_ms() + p->worst_finally + FINALLY_SLACK_MS;
 		if (r->deadline < r->end)
 			r->deadline = r->end;
 		seq_init(&q, r, p->finally, p->nfinally);

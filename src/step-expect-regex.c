@@ -68,10 +68,11 @@ expect_regex_check(struct step *s, struct plan *p, struct diag *d)
 		diag_error(d, line, col, "bad regex: %s (at offset %zu)", err, off);
 		free(err);
 	}
-	if (!x->subject && (!s->prev || !s->prev->kind || !s->prev->kind->has_field ||
+	if (!x->subject && (!s->prev || !s->prev->kind || !s->prev->data || !s->prev->kind->has_field ||
 	    !s->prev->kind->has_field(s->prev, "body")))
 		diag_at(d, s->action, "expect-regex without a subject matches the body of the step right before it, "
-		    "which must be an http-call");
+		    "which must be an http-call%s", s->parent && s->parent->kind && s->parent->kind->concurrent ?
+		    " (in a parallel group, put the http-call and the expect-regex in a nested steps branch)" : "");
 }
 
 static int64_t

@@ -91,6 +91,10 @@ parse_status(const struct node *n, struct http_call *c, struct diag *d)
 
 	if (n->type != NODE_SEQ)
 		return parse_status_item(n, c, d);
+	if (n->nkids == 0) {
+		diag_at(d, n, "expect-status needs at least one code or class");
+		return -1;
+	}
 	for (i = 0; i < n->nkids; i++)
 		if (parse_status_item(n->kids[i], c, d) < 0)
 			return -1;
@@ -104,20 +108,23 @@ parse_size(const struct node *n, size_t *out, struct diag *d)
 	unsigned long long v;
 	const char *s = n->type == NODE_SCALAR ? n->str : "";
 
+	unsigned long long unit = 1;
+
 	v = strtoull(s, &end, 10);
-	if (end == s || *s == '-')
+	if (end == s || *s < '0' || *s > '9')
 		goto bad;
 	if (strcmp(end, "KiB") == 0 || strcmp(end, "k") == 0)
-		v *= 1024;
+		unit = 1024;
 	else if (strcmp(end, "MiB") == 0 || strcmp(end, "M") == 0)
-		v *= 1024 * 1024;
+		unit = 1024 * 1024;
 	else if (*end)
 		goto bad;
-	if (v < 1 || v > HTTP_LIMIT_MAX_BODY) {
+	/* Compare before multiplying, so that huge values cannot wrap around. */
+	if (v < 1 || v > HTTP_LIMIT_MAX_BODY / unit) {
 		diag_at(d, n, "max-body must be from 1 byte to 64MiB");
 		return -1;
 	}
-	*out = (size_t)v;
+	*out = (size_t)(v * unit);
 	return 0;
 bad:
 	diag_at(d, n, "'%s': expected a size (bytes, or N followed by KiB or MiB)", s);
@@ -175,10 +182,33 @@ json_literal(const struct node *n)
 		return false;
 	if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0 || strcmp(s, "null") == 0)
 		return true;
-	if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+	/* A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+	end = (char *)s;
+	if (*end == '-')
+		end++;
+	if (*end == '0')
+		end++;
+	else if (*end >= '1' && *end <= '9')
+		while (*end >= '0' && *end <= '9')
+			end++;
+	else
 		return false;
-	strtod(s, &end);
-	return *end == '\0' && s[0] != '+' && s[0] != '.';
+	if (*end == '.') {
+		if (!(*++end >= '0' && *end <= '9'))
+			return false;
+		while (*end >= '0' && *end <= '9')
+			end++;
+	}
+	if (*end == 'e' || *end == 'E') {
+		end++;
+		if (*end == '+' || *end == '-')
+			end++;
+		if (!(*end >= '0' && *end <= '9'))
+			return false;
+		while (*end >= '0' && *end <= '9')
+			end++;
+	}
+	return *end == '\0';
 }
 
 static int
@@ -276,6 +306,10 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	if ((n = node_get(v, "tls")) && load_tls(n, c, lc->d) < 0)
 		rc = -1;
 	c->unix_socket = opt_string(v, "unix-socket", lc->d, &rc);
+	if (c->unix_socket && !*c->unix_socket) {
+		diag_at(lc->d, node_get(v, "unix-socket"), "unix-socket needs a path");
+		rc = -1;
+	}
 	if (rc < 0 || !c->url) {
 		http_call_free(c);
 		return NULL;
@@ -517,9 +551,9 @@ http_call_poll(struct exec *e)
 	if (!res->done)
 		return EXEC_RUNNING;
 	if (res->curl_code) {
-		exec_detail(e, "%s %s", method, st->shown_url);
+		exec_detail(e, "%s %s (%lld ms)", method, st->shown_url, (long long)res->ms);
 		e->by_deadline = res->timed_out && e->clipped;
-		return exec_fail(e, "%s (%lld ms)", res->error, (long long)res->ms);
+		return exec_fail(e, "%s", res->error);
 	}
 	exec_detail(e, "%s %s -> %ld (%lld ms)", method, st->shown_url, res->status, (long long)res->ms);
 	record_outputs(e, res);

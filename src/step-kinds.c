@@ -9,6 +9,7 @@ extern const struct step_kind step_port_check_kind;
 extern const struct step_kind step_expect_regex_kind;
 extern const struct step_kind step_sleep_kind;
 extern const struct step_kind step_steps_kind;
+extern const struct step_kind step_parallel_kind;
 
 const struct step_kind *const step_kinds[] = {
 	&step_http_call_kind,
@@ -16,5 +17,6 @@ const struct step_kind *const step_kinds[] = {
 	&step_expect_regex_kind,
 	&step_sleep_kind,
 	&step_steps_kind,
+	&step_parallel_kind,
 	NULL,
 };

@@ -260,7 +260,12 @@ render_unknown(const struct tmpl_part *p, struct buf *out)
 {
 	static const char *const prefix[] = {"", "", "env.", "steps."};
 
-	buf_printf(out, "${%s%s%s%s}", prefix[p->ref], p->text, p->field ? "." : "", p->field ? p->field : "");
+	int i;
+
+	buf_printf(out, "${%s%s%s%s", prefix[p->ref], p->text, p->field ? "." : "", p->field ? p->field : "");
+	for (i = 0; i < p->nfilters; i++)
+		buf_printf(out, " | %s", filter_names[p->filters[i]]);
+	buf_addc(out, '}');
 }
 
 int

@@ -30,6 +30,25 @@ and matched in order (first match wins):
   chunked  send the body with Transfer-Encoding: chunked, in chunks of
            chunk_size bytes (default 8)
   close    answer with Connection: close and close the connection
+  echo     answer with a text body reflecting the request as received: the
+           request line, the headers and the body (replaces "body"), and a
+           header X-Echo-Target with the raw request target
+
+Misbehaviours (for the hostile-server tests; each reads the request first):
+  garbage          send these bytes (a string; default: binary junk that is
+                   not HTTP) instead of a response, then close
+  reset_mid_body   send the headers with Content-Length of the whole body
+                   (body, default 1000 'x'), then reset_after bytes of it
+                   (default half), then reset the connection (RST, via
+                   SO_LINGER 0) instead of closing it
+  chunked_forever  send chunked headers, then a chunk of chunk_size bytes
+                   (default 8) every chunk_interval seconds (default 0.1),
+                   never the last chunk, until the client goes away
+  big_body         send N bytes of 'x' with Content-Length N, generated
+                   64 KiB at a time (never held in memory); logs how many
+                   bytes went out before the client went away
+  headers_forever  send a status line, then header lines without end (64
+                   KiB a batch, every header_interval seconds, default 0.01)
 
 Unmatched requests get 404 "no route".  Every request is appended, before
 any delay, to REQS.jsonl as one JSON object per line:
@@ -44,6 +63,7 @@ import select
 import signal
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -51,6 +71,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 HANG_MAX_SECONDS = 600
+MISBEHAVIOURS = ("garbage", "reset_mid_body", "chunked_forever", "big_body", "headers_forever")
 
 
 class Routes:
@@ -215,12 +236,23 @@ class Handler(BaseHTTPRequestHandler):
             route = {"status": 500, "body": "bad routes file: %s\n" % e}
         if route is None:
             route = {"status": 404, "body": "no route"}
+        if route.get("echo"):
+            route = dict(route)
+            route["body"] = "%s\n%s\n%s" % (
+                self.requestline, str(self.headers).rstrip("\n"), body.decode("utf-8", "replace"))
+            route["headers"] = dict(route.get("headers") or {}, **{"X-Echo-Target": self.path})
         delay = float(route.get("delay", 0) or 0)
         if delay > 0:
             time.sleep(delay)
         if route.get("hang"):
             self.log_message('"%s" hanging', self.requestline)
             self.hang()
+        elif any(route.get(k) for k in MISBEHAVIOURS):
+            self.close_connection = True
+            try:
+                self.misbehave(route)
+            except OSError:  # the client went away: that is the point
+                pass
         elif route.get("drop"):
             self.log_message('"%s" dropped', self.requestline)
             self.close_connection = True
@@ -244,6 +276,78 @@ class Handler(BaseHTTPRequestHandler):
                     return  # client closed
             except (OSError, ssl.SSLError):
                 return
+
+    # -- misbehaviours ------------------------------------------------------
+
+    def misbehave(self, route):
+        """Run the first misbehaviour key ROUTE sets."""
+        for key in MISBEHAVIOURS:
+            if route.get(key):
+                self.log_message('"%s" %s', self.requestline, key)
+                getattr(self, "send_" + key)(route)
+                return
+
+    def send_garbage(self, route):
+        junk = route["garbage"]
+        if not isinstance(junk, str):
+            junk = "\x00\xff\xfe\x16\x03\x01 SSH-2.0-not-http \x7f\x1b[2J\r\n\r\n"
+        self.wfile.write(junk.encode("latin-1", errors="replace"))
+        self.wfile.flush()
+
+    def send_reset_mid_body(self, route):
+        data, ctype = encode_body(route) if "body" in route else (b"x" * 1000, "text/plain")
+        part = int(route.get("reset_after", len(data) // 2))
+        self.send_response(int(route.get("status", 200)))
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:part])
+        self.wfile.flush()
+        time.sleep(0.2)  # let the client read the part it got
+        sock = self.connection
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()  # RST, not FIN
+        self.log_message("reset the connection after %d of %d body bytes", part, len(data))
+
+    def send_chunked_forever(self, route):
+        size = max(int(route.get("chunk_size", 8)), 1)
+        interval = float(route.get("chunk_interval", 0.1))
+        self.send_response(int(route.get("status", 200)))
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"%x\r\n%s\r\n" % (size, b"c" * size)
+        deadline = time.monotonic() + HANG_MAX_SECONDS
+        while time.monotonic() < deadline:
+            self.wfile.write(chunk)
+            self.wfile.flush()
+            time.sleep(interval)
+
+    def send_big_body(self, route):
+        total = int(route["big_body"])
+        block = b"x" * 65536
+        sent = 0
+        self.send_response(int(route.get("status", 200)))
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(total))
+        self.end_headers()
+        try:
+            while sent < total:
+                n = min(len(block), total - sent)
+                self.wfile.write(block[:n])
+                sent += n
+        finally:
+            self.log_message("big_body: sent %d of %d bytes", sent, total)
+
+    def send_headers_forever(self, route):
+        interval = float(route.get("header_interval", 0.01))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        batch = b"".join(b"X-Junk-%04d: %s\r\n" % (i, b"j" * 48) for i in range(1024))
+        deadline = time.monotonic() + HANG_MAX_SECONDS
+        while time.monotonic() < deadline:
+            self.wfile.write(batch)
+            self.wfile.flush()
+            time.sleep(interval)
 
     def respond(self, route):
         status = int(route.get("status", 200))

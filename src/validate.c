@@ -1,0 +1,184 @@
+/* validate.c: the validate command. Plan files, the plans held in Kubernetes ConfigMaps and
+ * directories of both go through load and check (and the grace-period budget); every result goes to
+ * the report, which prints it as text, JSON or GitHub annotations. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "budget.h"
+#include "diag.h"
+#include "manifest.h"
+#include "node.h"
+#include "plan.h"
+#include "report.h"
+#include "util.h"
+#include "validate.h"
+
+struct validation {
+	const struct validate_options *o;
+	struct report report;
+};
+
+static bool
+has_yaml_suffix(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+/* Loads and checks a plan (taking over docs), including its grace-period budget, into d. */
+static struct plan *
+check_plan(const struct validation *v, const char *file, struct node **docs, size_t ndocs, struct diag *d,
+    struct budget *b)
+{
+	struct plan *p = plan_from_docs(file, docs, ndocs, d);
+
+	if (p) {
+		*b = budget_of(p, v->o->grace, v->o->reserve, -1);
+		budget_check(p, b, d);
+	}
+	return p;
+}
+
+/* Reports one plan: ok when d holds no error. */
+static void
+report_plan(struct validation *v, struct report_item *it, struct diag *d, const struct plan *p, const struct budget *b)
+{
+	it->status = d->n ? REPORT_INVALID : REPORT_OK;
+	it->d = d;
+	it->plan = p;
+	it->budget = p ? b : NULL;
+	report_add(&v->report, it);
+}
+
+/* Validates the plan held in a ConfigMap entry; errors point into the manifest. */
+static void
+validate_manifest_plan(struct validation *v, const char *file, const struct manifest_plan *mp)
+{
+	struct report_item it = {.file = file, .configmap = mp->configmap, .key = mp->key};
+	struct diag dp, dm;
+	struct node **docs;
+	size_t ndocs;
+	struct plan *p = NULL;
+	struct budget b;
+
+	diag_init(&dp, file);
+	diag_init(&dm, file);
+	if (node_parse(mp->value->str, mp->value->len, &docs, &ndocs, &dp) == 0)
+		p = check_plan(v, file, docs, ndocs, &dp, &b);
+	manifest_map_diag(mp, &dp, &dm);
+	report_plan(v, &it, &dm, p, &b);
+	plan_free(p);
+	diag_free(&dp);
+	diag_free(&dm);
+}
+
+static void
+validate_manifest(struct validation *v, const char *file, struct node **docs, size_t ndocs)
+{
+	struct manifest_plan *mps;
+	size_t n = manifest_find_plans(docs, ndocs, &mps), i;
+	struct report_item it = {.file = file, .status = REPORT_SKIPPED, .reason = "manifest without plans"};
+
+	if (n == 0)
+		report_add(&v->report, &it);
+	for (i = 0; i < n; i++)
+		validate_manifest_plan(v, file, &mps[i]);
+	free(mps);
+}
+
+/* Validates one file; in_dir: YAML that is neither a plan nor a manifest is skipped, not an error. */
+static void
+validate_file(struct validation *v, const char *path, bool in_dir)
+{
+	struct diag d;
+	struct node **docs = NULL;
+	size_t ndocs = 0, len;
+	char *buf = NULL;
+	struct plan *p = NULL;
+	struct budget b;
+	struct report_item it = {0};
+
+	diag_init(&d, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	it.file = d.file;
+	if (node_read_file(path, &buf, &len, &d) < 0 || node_parse(buf, len, &docs, &ndocs, &d) < 0) {
+		report_plan(v, &it, &d, NULL, NULL);
+	} else if (!(ndocs && plan_is_plan(docs[0])) && manifest_is_manifest(docs, ndocs)) {
+		validate_manifest(v, d.file, docs, ndocs);
+		node_free_docs(docs, ndocs);
+	} else if (in_dir && !(ndocs && plan_is_plan(docs[0]))) {
+		it.status = REPORT_SKIPPED;
+		it.reason = "not a plan";
+		report_add(&v->report, &it);
+		node_free_docs(docs, ndocs);
+	} else {
+		if (ndocs && docs[0]->type == NODE_MAP && !plan_is_plan(docs[0]))
+			diag_at(&d, docs[0], "not a plan: no top-level 'stopplan' key");
+		p = check_plan(v, path, docs, ndocs, &d, &b);
+		report_plan(v, &it, &d, p, &b);
+	}
+	plan_free(p);
+	free(buf);
+	diag_free(&d);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+validate_path(struct validation *v, const char *path, bool in_dir)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		validate_file(v, path, in_dir);
+		return;
+	}
+	if (!(dir = opendir(path))) {
+		struct diag d;
+		struct report_item it = {.file = path};
+
+		diag_init(&d, path);
+		diag_error(&d, 0, 0, "cannot read directory: %s", strerror(errno));
+		report_plan(v, &it, &d, NULL, NULL);
+		diag_free(&d);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xasprintf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
+	}
+	closedir(dir);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n; i++) {
+		if (stat(names[i], &st) == 0 && (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && has_yaml_suffix(names[i]))))
+			validate_path(v, names[i], true);
+		free(names[i]);
+	}
+	free(names);
+}
+
+size_t
+validate_paths(char *const *paths, size_t n, const struct validate_options *o)
+{
+	struct validation v = {.o = o};
+	size_t i;
+
+	report_init(&v.report, o->format);
+	for (i = 0; i < n; i++)
+		validate_path(&v, paths[i], o->skip_non_plans);
+	report_finish(&v.report);
+	return v.report.ninvalid;
+}
