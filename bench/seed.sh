@@ -1,8 +1,8 @@
 #!/bin/bash
-# seed.sh: the preStop script that plans/hsf-lwp.yaml replaces, as it was (issue 2), for the
+# seed.sh: the preStop script that plans/hsf-lwp.yaml replaces, as it was, for the
 # benchmark (bench/run): three LWP offline calls whatever they return, each followed by
 # `sleep 1`, four ss runs for the HSF ports, then the HSF offline call checked with grep (exit 9
-# when the text is missing). Its 3 s of sleeps make the "about 3.06 s" of issue 6.
+# when the text is missing). Its 3 s of sleeps make its "about 3.06 s".
 offline_lwp_url=${OFFLINE_LWP_URL:?OFFLINE_LWP_URL is not set}
 APP_NAME=${APP_NAME:?APP_NAME is not set}
 HSF_ONLINE_TIMEOUT=${HSF_ONLINE_TIMEOUT:-10}

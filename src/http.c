@@ -19,6 +19,7 @@ struct http {
 	struct curl_slist *headers;
 	struct http_response res;
 	size_t max_body;
+	size_t body_cap;             /* allocated size of res.body */
 	size_t header_bytes;
 	bool headers_too_big;
 	char errbuf[CURL_ERROR_SIZE];
@@ -50,7 +51,16 @@ http_writefunction(char *data, size_t size, size_t n, void *arg)
 		h->res.too_big = true;
 		return 0;
 	}
-	h->res.body = xreallocarray(h->res.body, h->res.body_len + len + 1, 1);
+	if (h->res.body_len + len + 1 > h->body_cap) {
+		size_t cap = h->body_cap ? h->body_cap : 4096;
+
+		while (cap < h->res.body_len + len + 1)
+			cap *= 2;
+		if (cap > h->max_body + 1)
+			cap = h->max_body + 1;
+		h->res.body = xreallocarray(h->res.body, cap, 1);
+		h->body_cap = cap;
+	}
 	memcpy(h->res.body + h->res.body_len, data, len);
 	h->res.body_len += len;
 	h->res.body[h->res.body_len] = '\0';
@@ -70,7 +80,7 @@ http_add_header(struct http *h, const char *line, size_t len)
 		;
 	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	h->res.headers = xreallocarray(h->res.headers, h->res.nheaders + 1, sizeof(*h->res.headers));
+	h->res.headers = xgrow(h->res.headers, h->res.nheaders, sizeof(*h->res.headers));
 	hd = &h->res.headers[h->res.nheaders++];
 	hd->name = xstrndup(line, (size_t)(colon - line));
 	for (i = 0; hd->name[i]; i++)

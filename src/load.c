@@ -117,7 +117,7 @@ load_cond_list(const struct node *v, enum cond_kind kind, struct step *s, struct
 			diag_at(d, item, "expected a step name");
 			return -1;
 		}
-		s->conds = xreallocarray(s->conds, s->nconds + 1, sizeof(*s->conds));
+		s->conds = xgrow(s->conds, s->nconds, sizeof(*s->conds));
 		c = &s->conds[s->nconds++];
 		c->kind = kind;
 		c->name = xstrdup(item->str);
@@ -245,7 +245,7 @@ static void
 register_step(struct plan *p, struct step *s)
 {
 	s->id = p->nall;
-	p->all = xreallocarray(p->all, p->nall + 1, sizeof(*p->all));
+	p->all = xgrow(p->all, p->nall, sizeof(*p->all));
 	p->all[p->nall++] = s;
 }
 
@@ -313,7 +313,7 @@ plan_load_steps(struct load_ctx *lc, struct step *parent, const struct node *v)
 		free(auto_name);
 		s->in_finally = parent->in_finally;
 		s->prev = i ? (*list)[i - 1] : NULL;
-		*list = xreallocarray(*list, *count + 1, sizeof(**list));
+		*list = xgrow(*list, *count, sizeof(**list));
 		(*list)[(*count)++] = s;
 	}
 	return lc->d->n > before ? -1 : 0;
@@ -339,7 +339,7 @@ load_top_steps(struct load_ctx *lc, const struct node *v, const char *prefix, st
 		s = load_step(lc, v->kids[i], NULL, auto_name);
 		free(auto_name);
 		s->prev = i ? (*out)[i - 1] : NULL;
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		*out = xgrow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = s;
 	}
 }
@@ -351,7 +351,7 @@ load_param(struct load_ctx *lc, const struct node *k, const struct node *v)
 	struct param *par;
 	const struct node *x;
 
-	p->params = xreallocarray(p->params, p->nparams + 1, sizeof(*p->params));
+	p->params = xgrow(p->params, p->nparams, sizeof(*p->params));
 	par = &p->params[p->nparams++];
 	memset(par, 0, sizeof(*par));
 	par->name = xstrdup(k->str);

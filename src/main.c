@@ -153,11 +153,11 @@ apply_option(int c, const char *arg, struct options *o)
 {
 	switch (c) {
 	case 'p':
-		o->sets = xreallocarray(o->sets, o->nsets + 1, sizeof(*o->sets));
+		o->sets = xgrow(o->sets, o->nsets, sizeof(*o->sets));
 		o->sets[o->nsets++] = (char *)arg;
 		return 0;
 	case 'l':
-		o->log_files = xreallocarray(o->log_files, o->nlog_files + 1, sizeof(*o->log_files));
+		o->log_files = xgrow(o->log_files, o->nlog_files, sizeof(*o->log_files));
 		o->log_files[o->nlog_files++] = (char *)arg;
 		return 0;
 	case 'o':

@@ -64,7 +64,7 @@ holds_plan(const struct node *v)
 static void
 add_plan(struct manifest_plan **out, size_t *n, const char *cm, const struct node *k, const struct node *v)
 {
-	*out = xreallocarray(*out, *n + 1, sizeof(**out));
+	*out = xgrow(*out, *n, sizeof(**out));
 	(*out)[*n].configmap = cm;
 	(*out)[*n].key = k->str;
 	(*out)[*n].value = v;

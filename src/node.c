@@ -467,7 +467,7 @@ node_parse(const char *buf, size_t len, struct node ***docsp, size_t *ndocsp, st
 			struct node *root = load_node(&l, &ev, 1);
 
 			if (root) {
-				docs = xreallocarray(docs, ndocs + 1, sizeof(*docs));
+				docs = xgrow(docs, ndocs, sizeof(*docs));
 				docs[ndocs++] = root;
 			}
 			break;

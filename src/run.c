@@ -192,7 +192,7 @@ exec_output(struct exec *e, const char *field, const char *value, size_t len)
 		if (strcmp(res->outs[i].field, field) == 0)
 			break;
 	if (i == res->nouts) {
-		res->outs = xreallocarray(res->outs, res->nouts + 1, sizeof(*res->outs));
+		res->outs = xgrow(res->outs, res->nouts, sizeof(*res->outs));
 		res->outs[res->nouts++].field = xstrdup(field);
 	} else {
 		free(res->outs[i].value);

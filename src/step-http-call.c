@@ -71,7 +71,7 @@ parse_status_item(const struct node *n, struct http_call *c, struct diag *d)
 		c->any_status = true;
 		return 0;
 	}
-	c->status = xreallocarray(c->status, c->nstatus + 1, sizeof(*c->status));
+	c->status = xgrow(c->status, c->nstatus, sizeof(*c->status));
 	if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] == 'x' && s[2] == 'x') {
 		c->status[c->nstatus].lo = (s[0] - '0') * 100;
 		c->status[c->nstatus++].hi = (s[0] - '0') * 100 + 99;
@@ -159,7 +159,7 @@ load_headers(struct step *s, const struct node *n, struct http_call *c, struct l
 			diag_at(lc->d, k, "'%s' is not a valid header name", k->str);
 			return -1;
 		}
-		c->headers = xreallocarray(c->headers, c->nheaders + 1, sizeof(*c->headers));
+		c->headers = xgrow(c->headers, c->nheaders, sizeof(*c->headers));
 		h = &c->headers[c->nheaders++];
 		h->name = xstrdup(k->str);
 		h->value = plan_tmpl(lc, s, n->kids[i + 1], TTYPE_HEADER);
@@ -219,7 +219,7 @@ load_json(struct step *s, const struct node *n, struct http_call *c, struct load
 	if (n->type == NODE_SCALAR) {
 		if (json_literal(n))
 			return 0;
-		c->json_strings = xreallocarray(c->json_strings, c->njson + 1, sizeof(*c->json_strings));
+		c->json_strings = xgrow(c->json_strings, c->njson, sizeof(*c->json_strings));
 		c->json_strings[c->njson] = plan_tmpl(lc, s, n, TTYPE_STRING);
 		return c->json_strings[c->njson++] ? 0 : -1;
 	}

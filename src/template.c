@@ -13,7 +13,7 @@ static const char *const filter_names[] = {"urlencode", "base64", "json"};
 static void
 tmpl_add_part(struct tmpl *t, struct tmpl_part *p)
 {
-	t->parts = xreallocarray(t->parts, t->nparts + 1, sizeof(*t->parts));
+	t->parts = xgrow(t->parts, t->nparts, sizeof(*t->parts));
 	t->parts[t->nparts++] = *p;
 }
 

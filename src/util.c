@@ -55,6 +55,17 @@ xreallocarray(void *p, size_t nmemb, size_t size)
 	return p;
 }
 
+void *
+xgrow(void *p, size_t n, size_t size)
+{
+	/* Capacity is 4, then each power of two: grow when n reaches it. */
+	if (n == 0)
+		return xreallocarray(p, 4, size);
+	if (n >= 4 && (n & (n - 1)) == 0)
+		return xreallocarray(p, n * 2, size);
+	return p;
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -157,7 +157,7 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
-		names = xreallocarray(names, n + 1, sizeof(*names));
+		names = xgrow(names, n, sizeof(*names));
 		names[n++] = xasprintf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
 	}
 	closedir(dir);
