@@ -22,6 +22,7 @@ struct http_request {
 	bool insecure;
 	const char *unix_socket;
 	bool connect_only;            /* only open a TCP connection (port probes) */
+	const char *proxy;            /* NULL: from the environment, as libcurl does; "": none */
 };
 
 struct http_header {

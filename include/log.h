@@ -27,6 +27,11 @@ char *log_redact(const char *s);
  * "event" and "message", plus EXTRA (already-encoded JSON members, e.g. "\"exit\":9", may be NULL). */
 void log_event(const char *step, const char *event, const char *extra, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Calls fn(arg, step, event, message) for every later line, after masking, even when quiet (step may
+ * be NULL; the strings live only during the call). One hook at a time; NULL removes it. */
+void log_set_hook(void (*fn)(void *arg, const char *step, const char *event, const char *msg), void *arg);
+/* Quiet: lines go to the hook only, not to stderr or the extra logs (run --probe). */
+void log_set_quiet(bool quiet);
 /* Frees the secrets and closes the extra logs, saying on stderr how many lines each one dropped. */
 void log_free(void);
 

@@ -133,6 +133,8 @@ http_setup(struct http *h, const struct http_request *r)
 		curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
 		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	}
+	if (r->proxy)
+		curl_easy_setopt(c, CURLOPT_PROXY, r->proxy);
 	if (r->follow) {
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);

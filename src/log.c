@@ -16,6 +16,9 @@
 static enum log_format log_format = LOG_TEXT;
 static char **log_secrets;
 static size_t log_nsecrets;
+static void (*log_hook)(void *, const char *, const char *, const char *);
+static void *log_hook_arg;
+static bool log_quiet;
 
 /* An extra log (--log-file). */
 struct log_file {
@@ -97,6 +100,19 @@ void
 log_set_format(enum log_format f)
 {
 	log_format = f;
+}
+
+void
+log_set_hook(void (*fn)(void *arg, const char *step, const char *event, const char *msg), void *arg)
+{
+	log_hook = fn;
+	log_hook_arg = arg;
+}
+
+void
+log_set_quiet(bool quiet)
+{
+	log_quiet = quiet;
 }
 
 void
@@ -188,6 +204,10 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 	raw = xvasprintf(fmt, ap);
 	va_end(ap);
 	msg = log_redact(raw);
+	if (log_hook)
+		log_hook(log_hook_arg, step, event, msg);
+	if (log_quiet)
+		goto out;
 	if (log_format == LOG_JSON) {
 		if (extra)
 			xtra = log_redact(extra);
@@ -198,6 +218,7 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 	fputs(line.s, stderr);
 	fflush(stderr);
 	log_copy(line.s);
+out:
 	buf_free(&line);
 	free(xtra);
 	free(raw);

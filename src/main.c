@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "budget.h"
 #include "config.h"
+#include "event.h"
 #include "explain.h"
+#include "journal.h"
+#include "junit.h"
 #include "log.h"
 #include "node.h"
 #include "once.h"
@@ -23,7 +27,8 @@
 static const char usage_text[] =
     "usage: stopplan run PLAN [-p NAME=VALUE]... [--deadline D] [--dry-run] [--log-format text|json]\n"
     "                [--log-file PATH]... [--once-file PATH] [--grace-period D] [--reserve D]\n"
-    "       stopplan validate [--format text|json|github] [--grace-period D] [--reserve D]\n"
+    "                [--event failure|always|never] [--event-timeout D] [--probe] [--report junit=FILE]\n"
+    "       stopplan validate [--format text|json|github|junit] [--grace-period D] [--reserve D]\n"
     "                [--skip-non-plans] PATH...\n"
     "       stopplan explain PLAN [-p NAME=VALUE]... [--deadline D] [--grace-period D] [--reserve D]\n"
     "       stopplan schema\n"
@@ -47,6 +52,10 @@ struct options {
 	char **log_files;          /* --log-file (point into argv) */
 	size_t nlog_files;
 	const char *once_file;
+	enum event_when event;     /* --event */
+	int64_t event_timeout;     /* --event-timeout */
+	bool probe;                /* --probe: quiet, exit 0 or 1 */
+	const char *junit_file;    /* --report junit=FILE */
 };
 
 /* A plan named on the command line, loaded, checked and resolved, for run and explain. */
@@ -92,6 +101,10 @@ static const struct option long_options[] = {
 	{"reserve", required_argument, NULL, 'r'},
 	{"format", required_argument, NULL, 'F'},
 	{"skip-non-plans", no_argument, NULL, 'S'},
+	{"event", required_argument, NULL, 'E'},
+	{"event-timeout", required_argument, NULL, 'T'},
+	{"probe", no_argument, NULL, 'P'},
+	{"report", required_argument, NULL, 'R'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -101,7 +114,7 @@ option_commands(int c)
 {
 	switch (c) {
 	case 'p': case 'd': return CMD_RUN | CMD_EXPLAIN;
-	case 'n': case 'f': case 'l': case 'o': return CMD_RUN;
+	case 'n': case 'f': case 'l': case 'o': case 'E': case 'T': case 'P': case 'R': return CMD_RUN;
 	case 'g': case 'r': return CMD_RUN | CMD_EXPLAIN | CMD_VALIDATE;
 	case 'F': case 'S': return CMD_VALIDATE;
 	}
@@ -140,11 +153,21 @@ choice_option(int c, const char *arg, struct options *o)
 		o->log_format = arg[0] == 'j' ? LOG_JSON : LOG_TEXT;
 		return 0;
 	}
-	if (c == 'F' && (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0 || strcmp(arg, "github") == 0)) {
-		o->format = arg[0] == 'j' ? REPORT_JSON : arg[0] == 'g' ? REPORT_GITHUB : REPORT_TEXT;
+	if (c == 'F' && (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0 || strcmp(arg, "github") == 0 ||
+	    strcmp(arg, "junit") == 0)) {
+		o->format = strcmp(arg, "json") == 0 ? REPORT_JSON : arg[0] == 'g' ? REPORT_GITHUB :
+		    arg[0] == 'j' ? REPORT_JUNIT : REPORT_TEXT;
 		return 0;
 	}
-	usage_error(c == 'f' ? "--log-format %s: expected text or json" : "--format %s: expected text, json or github", arg);
+	if (c == 'E' && event_parse_when(arg, &o->event) == 0)
+		return 0;
+	if (c == 'R' && strncmp(arg, "junit=", 6) == 0 && arg[6]) {
+		o->junit_file = arg + 6;
+		return 0;
+	}
+	usage_error(c == 'f' ? "--log-format %s: expected text or json" : c == 'E' ?
+	    "--event %s: expected failure, always or never" : c == 'R' ? "--report %s: expected junit=FILE" :
+	    "--format %s: expected text, json, github or junit", arg);
 	return -1;
 }
 
@@ -169,6 +192,11 @@ apply_option(int c, const char *arg, struct options *o)
 	case 'S':
 		o->skip_non_plans = true;
 		return 0;
+	case 'P':
+		o->probe = true;
+		return 0;
+	case 'T':
+		return duration_option(c, arg, 1, &o->event_timeout);
 	case 'd':
 		return duration_option(c, arg, 1, &o->deadline);
 	case 'g':
@@ -189,6 +217,7 @@ parse_options(int argc, char **argv, struct options *o, enum command cmd)
 
 	memset(o, 0, sizeof(*o));
 	o->deadline = o->grace = o->reserve = -1;
+	o->event_timeout = EVENT_TIMEOUT_MS;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "p:", long_options, NULL)) != -1) {
@@ -295,18 +324,66 @@ load_plan(const char *file, struct options *o, bool lenient, struct loaded *L)
 	return L->plan ? 0 : -1;
 }
 
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After the run: the probe's one line, the JUnit report and the Kubernetes Event. */
+static void
+run_reports(const struct options *o, struct run *r, const struct journal *j, int code, int64_t first)
+{
+	const struct journal_step *s = r->where ? journal_find(j, r->where->name) : NULL;
+	struct event_run er = {0};
+	char *msg;
+
+	er.plan = r->plan->name;
+	er.code = code;
+	er.line = r->why;
+	if (s && s->failure) {
+		er.step = r->where->name;
+		er.line = s->failure;
+	} else if (r->where && j->fail_step) {
+		er.step = j->fail_step;         /* a nested step failed its group */
+		er.line = j->fail_line;
+	} else if (r->where) {
+		er.step = r->where->name;
+	}
+	er.ms = now_ms() - r->start;
+	er.first = first;
+	er.last = wall_ms();
+	if (o->probe && code) {
+		msg = event_message(&er);
+		fprintf(stderr, "stopplan: %s\n", msg);
+		free(msg);
+	}
+	if (o->junit_file && junit_write_run(o->junit_file, r, j, code) < 0)
+		log_event(NULL, "report", NULL, "warning: --report junit=%s: %s", o->junit_file, strerror(errno));
+	event_post(event_resolve(o->event), &er, o->event_timeout);
+}
+
 /* Runs the plan with the given deadline; the run takes over the params. */
 static int
-run_loaded(struct loaded *L, int64_t deadline)
+run_loaded(struct loaded *L, int64_t deadline, const struct options *o)
 {
 	struct run *r;
+	struct journal j;
+	int64_t first;
 	int code;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("cannot initialise libcurl");
 	r = run_create(L->plan, L->params, deadline);
 	L->params = NULL;
+	journal_start(&j);
+	first = wall_ms();
 	code = run_execute(r);
+	run_reports(o, r, &j, code, first);
+	journal_free(&j);
 	run_free(r);
 	curl_global_cleanup();
 	return code;
@@ -314,7 +391,7 @@ run_loaded(struct loaded *L, int64_t deadline)
 
 /* --once-file: waits for a run of the same plan in progress, replays a finished one, or runs. */
 static int
-run_once(const char *path, struct loaded *L)
+run_once(const char *path, struct loaded *L, const struct options *o)
 {
 	int64_t start = now_ms();
 	struct once *once;
@@ -323,7 +400,7 @@ run_once(const char *path, struct loaded *L)
 
 	if (!(once = once_open(path, once_identity(L->text, L->len, L->plan, L->params)))) {
 		log_event(NULL, "once", NULL, "--once-file %s: %s; running without it", path, strerror(errno));
-		return run_loaded(L, L->deadline);
+		return run_loaded(L, L->deadline, o);
 	}
 	if ((locked = once_lock(once, false, 0)) == 1) {
 		log_event(NULL, "once", NULL, "waiting for the run in progress to end (--once-file %s)", path);
@@ -336,7 +413,7 @@ run_once(const char *path, struct loaded *L)
 			log_event(NULL, "once", "\"exit\":124", "the run in progress did not end before the deadline "
 			    "(--once-file %s): exit 124", path);
 		once_free(once);
-		return locked < 0 ? run_loaded(L, L->deadline) : EXIT_DEADLINE;
+		return locked < 0 ? run_loaded(L, L->deadline, o) : EXIT_DEADLINE;
 	}
 	if (once_recorded(once, &code, &when)) {
 		snprintf(extra, sizeof(extra), "\"exit\":%d", code);
@@ -346,7 +423,7 @@ run_once(const char *path, struct loaded *L)
 		once_free(once);
 		return code;
 	}
-	code = run_loaded(L, L->deadline - (now_ms() - start));
+	code = run_loaded(L, L->deadline - (now_ms() - start), o);
 	if (once_finish(once, code, L->plan->name) < 0)
 		log_event(NULL, "once", NULL, "--once-file %s: cannot record the run: %s", path, strerror(errno));
 	return code;
@@ -376,6 +453,17 @@ cmd_run(int argc, char **argv)
 		options_free(&o);
 		return EXIT_USAGE;
 	}
+	if (o.probe && (o.nlog_files || o.once_file)) {
+		usage_error("%s", o.nlog_files ? "--probe writes no --log-file" : "--probe keeps no --once-file");
+		options_free(&o);
+		return EXIT_USAGE;
+	}
+	if (o.probe) {
+		/* A probe every few seconds must not flood the log: nothing on success, one line on failure. */
+		log_set_quiet(true);
+		if (o.event == EVENT_DEFAULT)
+			o.event = EVENT_NEVER;
+	}
 	log_set_format(o.log_format);
 	open_log_files(&o);
 	if (load_plan(argv[i], &o, false, &L) < 0) {
@@ -386,9 +474,11 @@ cmd_run(int argc, char **argv)
 			explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, true);
 			code = EXIT_OK;
 		} else {
-			code = o.once_file ? run_once(o.once_file, &L) : run_loaded(&L, L.deadline);
+			code = o.once_file ? run_once(o.once_file, &L, &o) : run_loaded(&L, L.deadline, &o);
 		}
 	}
+	if (o.probe && code != EXIT_OK)
+		code = EXIT_FAILED;
 	loaded_free(&L);
 	options_free(&o);
 	return finish(code);

@@ -5,6 +5,7 @@
 
 #include "budget.h"
 #include "diag.h"
+#include "junit.h"
 #include "plan.h"
 #include "report.h"
 #include "util.h"
@@ -150,6 +151,8 @@ report_add(struct report *r, const struct report_item *it)
 	}
 	if (r->format == REPORT_JSON)
 		json_item(&r->json, it);
+	else if (r->format == REPORT_JUNIT)
+		junit_validate_case(&r->json, it);
 	else
 		print_text(it, r->format == REPORT_GITHUB);
 }
@@ -161,5 +164,7 @@ report_finish(struct report *r)
 		printf("{\"ok\":%s,\"valid\":%zu,\"invalid\":%zu,\"skipped\":%zu,\"errors\":%zu,\"results\":[%s]}\n",
 		    r->ninvalid ? "false" : "true", r->nok, r->ninvalid, r->nskipped, r->nerrors,
 		    r->json.s ? r->json.s : "");
+	else if (r->format == REPORT_JUNIT)
+		junit_validate_print(&r->json, r->nok + r->ninvalid + r->nskipped, r->ninvalid, r->nskipped);
 	buf_free(&r->json);
 }
