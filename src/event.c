@@ -217,13 +217,16 @@ event_transfer(const struct http_request *req, int64_t timeout_ms, long *status,
 static char *
 event_refusal(const char *reply)
 {
-	const char *m = strstr(reply, "\"message\":\"");
+	const char *m = strstr(reply, "\"message\"");
 	char *s;
 	size_t n;
 
 	if (!m)
 		return xstrdup("");
-	m += strlen("\"message\":\"");
+	for (m += strlen("\"message\""); *m == ' ' || *m == ':'; m++)
+		;
+	if (*m++ != '"')
+		return xstrdup("");
 	for (n = 0; m[n] && m[n] != '"' && n < 200; n++)
 		if (m[n] == '\\' && m[n + 1])
 			n++;
@@ -268,6 +271,10 @@ event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms)
 		ns = xstrdup(ns_env);
 	else if (!(ns = event_read(dir, "namespace"))) {
 		why = xasprintf("no namespace: POD_NAMESPACE is not set and %s/namespace: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (!*ns || strlen(ns) > 63 || strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(ns)) {
+		why = xasprintf("namespace '%s' is not a Kubernetes namespace name", ns);
 		goto out;
 	}
 	ca = xasprintf("%s/ca.crt", dir);
