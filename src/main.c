@@ -333,11 +333,27 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The step whose failure line tells why s failed: s, or the first failed step nested in it. */
+static const struct step *
+failing_step(struct run *r, const struct step *s, const struct journal *j)
+{
+	const struct journal_step *js;
+	const struct step *f;
+	size_t i;
+
+	for (i = 0; i < s->nkids; i++)
+		if (run_outcome(r, s->kids[i]) == OUTCOME_FAILED && (f = failing_step(r, s->kids[i], j)))
+			return f;
+	js = journal_find(j, s->name);
+	return js && js->failure ? s : NULL;
+}
+
 /* After the run: the probe's one line, the JUnit report and the Kubernetes Event. */
 static void
 run_reports(const struct options *o, struct run *r, const struct journal *j, int code, int64_t first)
 {
-	const struct journal_step *s = r->where ? journal_find(j, r->where->name) : NULL;
+	const struct step *f = r->where ? failing_step(r, r->where, j) : NULL;
+	const struct journal_step *s = f ? journal_find(j, f->name) : NULL;
 	struct event_run er = {0};
 	char *msg;
 
@@ -345,11 +361,8 @@ run_reports(const struct options *o, struct run *r, const struct journal *j, int
 	er.code = code;
 	er.line = r->why;
 	if (s && s->failure) {
-		er.step = r->where->name;
+		er.step = f->name;
 		er.line = s->failure;
-	} else if (r->where && j->fail_step) {
-		er.step = j->fail_step;         /* a nested step failed its group */
-		er.line = j->fail_line;
 	} else if (r->where) {
 		er.step = r->where->name;
 	}
