@@ -348,10 +348,13 @@ failing_step(struct run *r, const struct step *s, const struct journal *j)
 	return js && js->failure ? s : NULL;
 }
 
-/* After the run: the probe's one line, the JUnit report and the Kubernetes Event. */
+/* After the run: the probe's one line, the JUnit report and the Kubernetes Event. grace: the grace
+ * period (0: unknown), which the event's post never outlasts. */
 static void
-run_reports(const struct options *o, struct run *r, const struct journal *j, int code, int64_t first)
+run_reports(const struct options *o, struct run *r, const struct journal *j, int code, int64_t first,
+    int64_t grace)
 {
+	int64_t timeout = o->event_timeout;
 	const struct step *f = r->where ? failing_step(r, r->where, j) : NULL;
 	const struct journal_step *s = f ? journal_find(j, f->name) : NULL;
 	struct event_run er = {0};
@@ -376,7 +379,9 @@ run_reports(const struct options *o, struct run *r, const struct journal *j, int
 	}
 	if (o->junit_file && junit_write_run(o->junit_file, r, j, code) < 0)
 		log_event(NULL, "report", NULL, "warning: --report junit=%s: %s", o->junit_file, strerror(errno));
-	event_post(event_resolve(o->event), &er, o->event_timeout);
+	if (grace > 0 && timeout > grace - (now_ms() - r->start))
+		timeout = grace - (now_ms() - r->start);
+	event_post(event_resolve(o->event), &er, timeout > 0 ? timeout : 1);
 }
 
 /* Runs the plan with the given deadline; the run takes over the params. */
@@ -395,7 +400,7 @@ run_loaded(struct loaded *L, int64_t deadline, const struct options *o)
 	journal_start(&j);
 	first = wall_ms();
 	code = run_execute(r);
-	run_reports(o, r, &j, code, first);
+	run_reports(o, r, &j, code, first, L->budget.grace);
 	journal_free(&j);
 	run_free(r);
 	curl_global_cleanup();
