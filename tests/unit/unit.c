@@ -6,9 +6,12 @@
 #include <string.h>
 
 #include "diag.h"
+#include "event.h"
+#include "junit.h"
 #include "node.h"
 #include "plan.h"
 #include "regex.h"
+#include "report.h"
 #include "template.h"
 #include "util.h"
 #include "value.h"
@@ -242,6 +245,63 @@ test_misc(void)
 	CHECK(strcmp(d, "25s") == 0, "fmt 25 s: %s", d);
 }
 
+/* The event's message is cut to 1 KiB on a character boundary, whatever the width of the characters. */
+static void
+test_event_message(void)
+{
+	static const char *const chars[] = {"a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	struct event_run er = {.plan = "p", .code = 1, .step = "s"};
+	struct buf line = {0};
+	char *m;
+	size_t i, j, n;
+	bool whole;
+
+	for (i = 0; i < LEN(chars); i++) {
+		line.len = 0;
+		for (j = 0; j < 1100; j++)
+			buf_adds(&line, chars[i]);
+		er.line = line.s;
+		m = event_message(&er);
+		n = strlen(m);
+		/* The message ends with a whole character: the cut removed no part of one. */
+		whole = (n - strlen("plan p failed (exit 1) at step s: ")) % strlen(chars[i]) == 0;
+		CHECK(n <= EVENT_MESSAGE_MAX && n > EVENT_MESSAGE_MAX - 4 && whole, "event message of %zu-byte "
+		    "characters cut to %zu bytes", strlen(chars[i]), n);
+		free(m);
+	}
+	er.line = "short";
+	m = event_message(&er);
+	CHECK(strcmp(m, "plan p failed (exit 1) at step s: short") == 0, "event message: %s", m);
+	free(m);
+	buf_free(&line);
+}
+
+/* JUnit text: markup escaped, control characters and bytes that are not UTF-8 replaced. */
+static void
+test_junit(void)
+{
+	struct diag d;
+	struct report_item it = {.file = "a<b>.yaml", .status = REPORT_INVALID};
+	struct buf b = {0};
+
+	diag_init(&d, "a<b>.yaml");
+	diag_error(&d, 3, 7, "bad \"x\" & \x01 \xff\xfe caf\xc3\xa9 \xed\xa0\x80");
+	it.d = &d;
+	junit_validate_case(&b, &it);
+	CHECK(strstr(b.s, "name=\"a&lt;b&gt;.yaml\"") != NULL, "junit: markup in attributes escaped");
+	CHECK(strstr(b.s, "bad &quot;x&quot; &amp; \\x01 ?? caf\xc3\xa9 ???") != NULL, "junit: invalid UTF-8 "
+	    "and surrogates replaced, UTF-8 kept");
+	CHECK(strstr(b.s, "a&lt;b&gt;.yaml:3:7: error: bad") != NULL, "junit: the error with its position");
+	b.len = 0;
+	it.status = REPORT_SKIPPED;
+	it.reason = "why\x01\x1f\ttab\nline";
+	junit_validate_case(&b, &it);
+	CHECK(strstr(b.s, "message=\"why??&#9;tab&#10;line\"") != NULL, "junit: control characters replaced, "
+	    "tab and newline kept as references in attributes");
+	buf_free(&b);
+	diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -252,6 +312,8 @@ main(void)
 	test_loader();
 	test_regex();
 	test_misc();
+	test_event_message();
+	test_junit();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
