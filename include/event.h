@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct loop;
+
 /* --event */
 enum event_when {
 	EVENT_DEFAULT,              /* failure in a pod (token file and KUBERNETES_SERVICE_HOST), else never */
@@ -36,9 +38,10 @@ const char *event_sa_dir(void);
 /* The event's message: plan, failing step and failure line, cut to EVENT_MESSAGE_MAX bytes on a
  * UTF-8 character boundary. Newly allocated. */
 char *event_message(const struct event_run *er);
-/* Posts the event when `w` (resolved) asks for one for this outcome, within timeout_ms. Never fails
- * the run: a post that cannot be made or is refused is one warning line on the log. Returns 0 when
- * the API server accepted the event or none was wanted, -1 after the warning. */
-int event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms);
+/* Posts the event when `w` (resolved) asks for one for this outcome, within timeout_ms, on loop l (the
+ * run's, after its steps have ended; NULL: a loop of its own). Never fails the run: a post that cannot
+ * be made or is refused is one warning line on the log. Returns 0 when the API server accepted the
+ * event or none was wanted, -1 after the warning. */
+int event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms, struct loop *l);
 
 #endif

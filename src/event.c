@@ -1,5 +1,6 @@
 /* event.c: builds a core/v1 Event about the run and POSTs it to the API server with the pod's
- * service account, through http.c on a loop of its own, within a bound that never holds the hook. */
+ * service account, through http.c on the run's loop once its steps have ended, within a bound that
+ * never holds the hook. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -177,19 +178,22 @@ event_body(const struct event_run *er, const char *pod, const char *ns)
 	return buf_take(&b);
 }
 
-/* Runs one request on a loop of its own until it ends or `timeout_ms` has passed. Returns NULL when a
- * reply arrived (status in *status, body in *reply), or why not (newly allocated). */
+/* Runs one request on loop run_loop (NULL: a loop of its own) until it ends or `timeout_ms` has
+ * passed. Returns NULL when a reply arrived (status in *status, body in *reply), or why not (newly
+ * allocated). */
 static char *
-event_transfer(const struct http_request *req, int64_t timeout_ms, long *status, char **reply)
+event_transfer(const struct http_request *req, int64_t timeout_ms, long *status, char **reply,
+    struct loop *run_loop)
 {
-	struct loop *l = loop_create();
+	struct loop *l = run_loop ? run_loop : loop_create();
 	struct http *h;
 	const struct http_response *res;
 	int64_t end = now_ms() + timeout_ms;
 	char *err = NULL;
 
 	if (!(h = http_start(l, req, &err))) {
-		loop_free(l);
+		if (!run_loop)
+			loop_free(l);
 		return err;
 	}
 	for (;;) {
@@ -197,7 +201,14 @@ event_transfer(const struct http_request *req, int64_t timeout_ms, long *status,
 		res = http_response(h);
 		if (res->done || now_ms() >= end)
 			break;
-		loop_wait(l, end);
+		if (loop_signal(l)) {
+			/* A signal stopped the run: loop_wait no longer waits; poll every 5 ms instead. */
+			struct timespec ts = {0, 5 * 1000000L};
+
+			nanosleep(&ts, NULL);
+		} else {
+			loop_wait(l, end);
+		}
 	}
 	if (!res->done)
 		err = xasprintf("no reply within %lld ms", (long long)timeout_ms);
@@ -209,7 +220,8 @@ event_transfer(const struct http_request *req, int64_t timeout_ms, long *status,
 		*reply = xstrndup(res->body ? res->body : "", res->body_len);
 	}
 	http_free(h);
-	loop_free(l);
+	if (!run_loop)
+		loop_free(l);
 	return err;
 }
 
@@ -236,7 +248,7 @@ event_refusal(const char *reply)
 }
 
 int
-event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms)
+event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms, struct loop *l)
 {
 	const char *dir = event_sa_dir(), *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT"), *proxy = getenv("STOPPLAN_EVENT_PROXY");
@@ -295,7 +307,7 @@ event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms)
 	req.max_body = EVENT_REPLY_MAX;
 	req.ca_file = ca;
 	req.proxy = proxy ? proxy : "";
-	if ((why = event_transfer(&req, timeout_ms, &status, &reply)))
+	if ((why = event_transfer(&req, timeout_ms, &status, &reply, l)))
 		goto out;
 	if (status != 201 && status != 200) {
 		char *said = event_refusal(reply);

@@ -14,6 +14,7 @@
 #include "explain.h"
 #include "journal.h"
 #include "junit.h"
+#include "loop.h"
 #include "log.h"
 #include "node.h"
 #include "once.h"
@@ -381,7 +382,7 @@ run_reports(const struct options *o, struct run *r, const struct journal *j, int
 		log_event(NULL, "report", NULL, "warning: --report junit=%s: %s", o->junit_file, strerror(errno));
 	if (grace > 0 && timeout > grace - (now_ms() - r->start))
 		timeout = grace - (now_ms() - r->start);
-	event_post(event_resolve(o->event), &er, timeout > 0 ? timeout : 1);
+	event_post(event_resolve(o->event), &er, timeout > 0 ? timeout : 1, r->loop);
 }
 
 /* Runs the plan with the given deadline; the run takes over the params. */
