@@ -1,4 +1,4 @@
-/* http.h: one HTTP transfer on the loop's multi handle; the only user of libcurl's easy API. */
+/* http.h: HTTP transfers driven by the loop; the only user of libcurl's easy and multi APIs. */
 #ifndef STOPPLAN_HTTP_H
 #define STOPPLAN_HTTP_H
 
@@ -48,11 +48,14 @@ struct http;
 /* Starts a transfer on loop l. Returns NULL with *err (newly allocated) when it cannot start.
  * The caller owns the result (http_free). */
 struct http *http_start(struct loop *l, const struct http_request *req, char **err);
-/* The response so far; done becomes true when the transfer has ended (see loop_perform). */
+/* The response so far; done becomes true when the transfer has ended (after a loop_perform). */
 const struct http_response *http_response(const struct http *h);
 /* Stops the transfer if it is running and frees it. */
 void http_free(struct http *h);
-/* Called by the loop when libcurl reports the transfer with easy handle `easy` finished. */
-void http_finished(void *easy, int code);
+/* Closes the connections that libcurl keeps open for reuse (keep-alive) on loop l once their
+ * transfers have ended, so that a local count of established connections never sees stopplan's
+ * own. While a transfer runs (another branch of a parallel group), libcurl cannot tell its idle
+ * connections apart: then nothing is closed and -1 is returned; else 0. */
+int http_close_idle(struct loop *l);
 
 #endif

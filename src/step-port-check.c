@@ -194,7 +194,7 @@ check_local(struct exec *e)
 	 * earlier http-call to the app), which also lets the app see them go; sockets_count leaves
 	 * out any that a transfer still running elsewhere kept open. */
 	if (c->established >= 0)
-		loop_close_idle(e->run->loop);
+		http_close_idle(e->run->loop);
 	sockets_count(&q, counts);
 	port_list(c, &what);
 	for (i = 0; i < c->nports && rc == EXEC_OK; i++) {
