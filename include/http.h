@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct loop;
 
 struct http_request {
@@ -57,5 +58,11 @@ void http_free(struct http *h);
  * own. While a transfer runs (another branch of a parallel group), libcurl cannot tell its idle
  * connections apart: then nothing is closed and -1 is returned; else 0. */
 int http_close_idle(struct loop *l);
+
+/* Checks an http(s) URL the way libcurl will parse it (host, port 1-65535, syntax). Returns NULL,
+ * or a static message. */
+const char *http_check_url(const char *url);
+/* Appends s percent-encoded (all but A-Z a-z 0-9 - . _ ~), as libcurl escapes. */
+void http_urlencode(struct buf *out, const char *s, size_t n);
 
 #endif

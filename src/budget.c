@@ -5,7 +5,6 @@
 
 #include "budget.h"
 #include "diag.h"
-#include "node.h"
 #include "plan.h"
 #include "util.h"
 
@@ -18,7 +17,7 @@ budget_of(const struct plan *p, int64_t grace, int64_t reserve, int64_t deadline
 	b.reserve = reserve >= 0 ? reserve : p->reserve;
 	if (deadline_ms > 0)
 		b.clip = deadline_ms;
-	else if (node_get(p->root, "deadline") || !p->grace_period)
+	else if (p->deadline_node || !p->grace_period)
 		b.clip = p->deadline;
 	else
 		b.clip = INT64_MAX;   /* run will use the budget itself as its deadline */
@@ -35,7 +34,7 @@ budget_run_deadline(const struct plan *p, const struct budget *b, int64_t deadli
 
 	if (b->grace <= 0)
 		return d;
-	if (deadline_ms <= 0 && !node_get(p->root, "deadline"))
+	if (deadline_ms <= 0 && !p->deadline_node)
 		d = INT64_MAX;
 	if (b->grace - b->reserve < d)
 		d = b->grace - b->reserve;
@@ -104,7 +103,7 @@ budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 	fmt_duration(g, sizeof(g), b->grace);
 	fmt_duration(r, sizeof(r), b->reserve);
 	if (b->reserve >= b->grace) {
-		at = node_get(p->root, "reserve");
+		at = p->reserve_node;
 		diag_at(d, at ? at : p->root, "reserve %s leaves no time for the plan in a grace period of %s", r, g);
 		return -1;
 	}
@@ -115,7 +114,7 @@ budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 	fmt_duration(over, sizeof(over), b->worst - (b->grace - b->reserve));
 	v = sorted_steps(p, &n);
 	if (n)
-		at = node_get(v[0]->node, "name") ? node_get(v[0]->node, "name") : v[0]->node;
+		at = v[0]->name_node ? v[0]->name_node : v[0]->node;
 	free(v);
 	buf_printf(&msg, "worst case %s exceeds the grace-period budget of %s (grace period %s - reserve %s) by %s; "
 	    "the steps that dominate: ", w, left, g, r, over);

@@ -2,6 +2,7 @@
  * handles, the loop's driver; sets up transfers and collects replies within their caps.
  * Callbacks are named after the CURLOPT they serve. */
 #include <ctype.h>
+#include <limits.h>
 #include <curl/curl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -361,4 +362,44 @@ http_free(struct http *h)
 	free(h->res.body);
 	free(h->res.error);
 	free(h);
+}
+
+const char *
+http_check_url(const char *url)
+{
+	CURLU *u = curl_url();
+	CURLUcode rc;
+
+	if (!u)
+		fatal("out of memory");
+	rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	curl_url_cleanup(u);
+	switch (rc) {
+	case CURLUE_OK:
+		return NULL;
+	case CURLUE_BAD_PORT_NUMBER:
+		return "URL has a bad port number (1 to 65535)";
+	case CURLUE_NO_HOST:
+		return "URL has no host";
+	case CURLUE_OUT_OF_MEMORY:
+		fatal("out of memory");
+	default:
+		return curl_url_strerror(rc);
+	}
+}
+
+void
+http_urlencode(struct buf *out, const char *s, size_t n)
+{
+	char *e;
+
+	while (n > INT_MAX) {
+		http_urlencode(out, s, INT_MAX / 3);
+		s += INT_MAX / 3;
+		n -= INT_MAX / 3;
+	}
+	if (!(e = curl_easy_escape(NULL, s, (int)n)))
+		fatal("out of memory");
+	buf_adds(out, e);
+	curl_free(e);
 }

@@ -1,11 +1,12 @@
-/* load.c: turns the YAML node tree into the plan AST (structure and types; cross-references are
- * checked later by check.c). */
+/* load.c: the first phase: turns the YAML node tree into the plan AST (structure and types, with
+ * the nodes' positions kept in the AST; cross-references are checked later by check.c). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "load.h"
 #include "node.h"
 #include "plan.h"
-#include "regex.h"
+#include "step.h"
 #include "util.h"
 
 static const struct schema_key plan_keys[] = {
@@ -254,7 +255,6 @@ load_step(struct load_ctx *lc, const struct node *n, struct step *parent, const 
 {
 	struct step *s = xcalloc(1, sizeof(*s));
 	const struct node *v;
-	int rc = 0;
 
 	s->node = n;
 	s->parent = parent;
@@ -267,81 +267,66 @@ load_step(struct load_ctx *lc, const struct node *n, struct step *parent, const 
 		return s;
 	}
 	if ((v = node_get(n, "name"))) {
+		s->name_node = v;
 		s->name = value_string(v, lc->d, "name");
-		if (s->name && !valid_step_name(s->name)) {
+		if (s->name && !valid_step_name(s->name))
 			diag_at(lc->d, v, "step name '%s' may only hold letters, digits, '-' and '_'", s->name);
-			rc = -1;
-		}
 		s->named = true;
 	}
 	if (!s->name)
 		s->name = xstrdup(auto_name);
 	if ((v = node_get(n, "retry")))
-		rc |= load_retry(v, &s->retry, lc->d);
+		load_retry(v, &s->retry, lc->d);
 	if ((v = node_get(n, "fail-policy")))
-		rc |= load_policy(v, &s->policy, lc->d);
+		load_policy(v, &s->policy, lc->d);
 	if ((v = node_get(n, "when")))
-		rc |= load_when(v, s, lc->d);
-	if (find_action(n, s, lc->d)) {
-		s->data = s->kind->load(s, s->action, lc);
-		if (!s->data)
-			rc = -1;
-	}
-	(void)rc;
+		load_when(v, s, lc->d);
+	if (find_action(n, s, lc->d))
+		s->loaded = s->kind->load(s, s->action, lc) == 0;
 	return s;
 }
 
-int
-plan_load_steps(struct load_ctx *lc, struct step *parent, const struct node *v)
-{
-	struct step ***list = parent ? &parent->kids : NULL;
-	size_t *count = parent ? &parent->nkids : NULL, i;
-	size_t before = lc->d->n;
-
-	if (v->type != NODE_SEQ) {
-		diag_at(lc->d, v, "steps must be a sequence, found %s", node_type_name(v));
-		return -1;
-	}
-	if (v->nkids == 0) {
-		diag_at(lc->d, v, "a group needs at least one step");
-		return -1;
-	}
-	for (i = 0; i < v->nkids; i++) {
-		char *auto_name = xasprintf("%s.%zu", parent->name, i + 1);
-		struct step *s = load_step(lc, v->kids[i], parent, auto_name);
-
-		free(auto_name);
-		s->in_finally = parent->in_finally;
-		s->prev = i ? (*list)[i - 1] : NULL;
-		*list = xgrow(*list, *count, sizeof(**list));
-		(*list)[(*count)++] = s;
-	}
-	return lc->d->n > before ? -1 : 0;
-}
-
-/* Loads the top-level "steps" or "finally" sequence. */
+/* Loads the step sequence v into *out: nested steps of parent, or the top-level list WHAT ("steps",
+ * "finally") when parent is NULL. */
 static void
-load_top_steps(struct load_ctx *lc, const struct node *v, const char *prefix, struct step ***out, size_t *n)
+load_step_list(struct load_ctx *lc, struct step *parent, const struct node *v, const char *what,
+    struct step ***out, size_t *n)
 {
+	bool concurrent = parent && parent->kind && parent->kind->concurrent;
 	size_t i;
 
 	if (v->type != NODE_SEQ) {
-		diag_at(lc->d, v, "%s must be a sequence of steps, found %s", prefix, node_type_name(v));
+		if (parent)
+			diag_at(lc->d, v, "steps must be a sequence, found %s", node_type_name(v));
+		else
+			diag_at(lc->d, v, "%s must be a sequence of steps, found %s", what, node_type_name(v));
 		return;
 	}
-	if (v->nkids == 0 && strcmp(prefix, "steps") == 0)
+	if (v->nkids == 0 && parent)
+		diag_at(lc->d, v, "a group needs at least one step");
+	else if (v->nkids == 0 && strcmp(what, "steps") == 0)
 		diag_at(lc->d, v, "a plan needs at least one step");
 	for (i = 0; i < v->nkids; i++) {
-		char *auto_name = xasprintf("%s.%zu", prefix, i + 1);
-		struct step *s;
+		char *auto_name = xasprintf("%s.%zu", parent ? parent->name : what, i + 1);
+		struct step *s = load_step(lc, v->kids[i], parent, auto_name);
 
-		/* Mark finally before loading so nested steps inherit it. */
-		s = load_step(lc, v->kids[i], NULL, auto_name);
 		free(auto_name);
-		s->prev = i ? (*out)[i - 1] : NULL;
+		if (parent)
+			s->in_finally = parent->in_finally;
+		/* Branches of a concurrent group have no "previous step". */
+		s->prev = i && !concurrent ? (*out)[i - 1] : NULL;
 		*out = xgrow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = s;
 	}
+}
+
+int
+step_load_kids(struct step *s, const struct node *v, struct load_ctx *lc)
+{
+	size_t before = lc->d->n;
+
+	load_step_list(lc, s, v, "steps", &s->kids, &s->nkids);
+	return lc->d->n > before ? -1 : 0;
 }
 
 static void
@@ -368,7 +353,7 @@ load_param(struct load_ctx *lc, const struct node *k, const struct node *v)
 		return;
 	if ((x = node_get(v, "env")))
 		par->env = value_string(x, lc->d, "env");
-	if ((x = node_get(v, "default")))
+	if ((x = par->def_node = node_get(v, "default")))
 		par->def = value_string(x, lc->d, "default");
 	if ((x = node_get(v, "pattern"))) {
 		par->pattern = value_string(x, lc->d, "pattern");
@@ -405,12 +390,6 @@ mark_finally(struct step *s)
 		mark_finally(s->kids[i]);
 }
 
-bool
-plan_is_plan(const struct node *root)
-{
-	return root && root->type == NODE_MAP && node_get(root, "stopplan");
-}
-
 static void
 load_plan(struct load_ctx *lc, const struct node *root)
 {
@@ -430,32 +409,31 @@ load_plan(struct load_ctx *lc, const struct node *root)
 		p->name = value_string(v, lc->d, "name");
 	if ((v = node_get(root, "description")))
 		p->description = value_string(v, lc->d, "description");
-	if ((v = node_get(root, "deadline")) && value_duration(v, lc->d, &p->deadline) == 0 && p->deadline <= 0)
+	if ((v = p->deadline_node = node_get(root, "deadline")) && value_duration(v, lc->d, &p->deadline) == 0 && p->deadline <= 0)
 		diag_at(lc->d, v, "the deadline must be greater than 0");
 	if ((v = node_get(root, "grace-period")) && value_duration(v, lc->d, &p->grace_period) == 0 &&
 	    p->grace_period <= 0)
 		diag_at(lc->d, v, "the grace period must be greater than 0");
-	if ((v = node_get(root, "reserve")) && value_duration(v, lc->d, &p->reserve) == 0 && p->grace_period > 0 &&
-	    p->reserve >= p->grace_period)
+	if ((v = p->reserve_node = node_get(root, "reserve")) && value_duration(v, lc->d, &p->reserve) == 0 &&
+	    p->grace_period > 0 && p->reserve >= p->grace_period)
 		diag_at(lc->d, v, "the reserve must be shorter than the grace period");
 	if ((v = node_get(root, "fail-policy")))
 		load_policy(v, &p->policy, lc->d);
 	if ((v = node_get(root, "params")))
 		load_params(lc, v);
 	if ((v = node_get(root, "steps")))
-		load_top_steps(lc, v, "steps", &p->steps, &p->nsteps);
-	if ((v = node_get(root, "finally")))
-		load_top_steps(lc, v, "finally", &p->finally, &p->nfinally);
+		load_step_list(lc, NULL, v, "steps", &p->steps, &p->nsteps);
+	if ((v = p->finally_node = node_get(root, "finally")))
+		load_step_list(lc, NULL, v, "finally", &p->finally, &p->nfinally);
 	for (i = 0; i < p->nfinally; i++)
 		mark_finally(p->finally[i]);
 }
 
 struct plan *
-plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *d)
+plan_load(const char *file, struct node **docs, size_t ndocs, struct diag *d)
 {
 	struct plan *p = xcalloc(1, sizeof(*p));
 	struct load_ctx lc = {.plan = p, .d = d};
-	size_t before = d->n;
 
 	p->file = xstrdup(file);
 	p->docs = docs;
@@ -470,86 +448,7 @@ plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *
 		p->root = docs[0];
 		load_plan(&lc, docs[0]);
 	}
-	/* Check even after load errors, so that one run reports every error it can. */
-	if (p->root && p->root->type == NODE_MAP)
-		plan_check(p, d);
-	if (d->n > before) {
-		plan_free(p);
-		return NULL;
-	}
 	if (!p->name)
 		p->name = xstrdup("plan");
 	return p;
-}
-
-struct plan *
-plan_load_file(const char *file, struct diag *d)
-{
-	struct node **docs;
-	size_t ndocs, len;
-	char *buf;
-
-	if (node_read_file(file, &buf, &len, d) < 0)
-		return NULL;
-	if (node_parse(buf, len, &docs, &ndocs, d) < 0) {
-		free(buf);
-		return NULL;
-	}
-	free(buf);
-	return plan_from_docs(file, docs, ndocs, d);
-}
-
-static void
-step_free(struct step *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < s->nkids; i++)
-		step_free(s->kids[i]);
-	free(s->kids);
-	if (s->data && s->kind)
-		s->kind->free(s->data);
-	for (i = 0; i < s->nconds; i++)
-		free(s->conds[i].name);
-	free(s->conds);
-	free(s->policy.message);
-	free(s->name);
-	free(s);
-}
-
-void
-plan_free(struct plan *p)
-{
-	struct tmpl *t, *next;
-	size_t i;
-
-	if (!p)
-		return;
-	for (i = 0; i < p->nsteps; i++)
-		step_free(p->steps[i]);
-	for (i = 0; i < p->nfinally; i++)
-		step_free(p->finally[i]);
-	free(p->steps);
-	free(p->finally);
-	free(p->all);
-	for (i = 0; i < p->nparams; i++) {
-		free(p->params[i].name);
-		free(p->params[i].env);
-		free(p->params[i].def);
-		free(p->params[i].pattern);
-		regex_free(p->params[i].re);
-	}
-	free(p->params);
-	for (t = p->tmpls; t; t = next) {
-		next = t->next;
-		tmpl_free(t);
-	}
-	free(p->policy.message);
-	free(p->name);
-	free(p->description);
-	free(p->file);
-	node_free_docs(p->docs, p->ndocs);
-	free(p);
 }

@@ -8,13 +8,16 @@
 #include <string.h>
 
 #include "budget.h"
+#include "check.h"
 #include "config.h"
 #include "explain.h"
+#include "load.h"
 #include "log.h"
 #include "node.h"
 #include "once.h"
 #include "plan.h"
 #include "report.h"
+#include "resolve.h"
 #include "run.h"
 #include "schema.h"
 #include "util.h"
@@ -267,7 +270,7 @@ static void
 loaded_free(struct loaded *L)
 {
 	if (L->plan)
-		run_free_params(L->plan, L->params);
+		resolve_free_params(L->plan, L->params);
 	plan_free(L->plan);
 	free(L->text);
 	memset(L, 0, sizeof(*L));
@@ -282,11 +285,14 @@ load_plan(const char *file, struct options *o, bool lenient, struct loaded *L)
 	size_t ndocs;
 
 	diag_init(&d, strcmp(file, "-") == 0 ? "<stdin>" : file);
-	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0)
-		L->plan = plan_from_docs(file, docs, ndocs, &d);
-	if (L->plan && !(L->params = run_resolve(L->plan, o->sets, o->nsets, lenient, &d))) {
-		plan_free(L->plan);
-		L->plan = NULL;
+	/* The phases in order: load, check, resolve (run comes later). */
+	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0) {
+		L->plan = plan_load(file, docs, ndocs, &d);
+		if (plan_check(L->plan, &d) < 0 || d.n > 0 ||
+		    !(L->params = resolve_params(L->plan, o->sets, o->nsets, lenient, &d))) {
+			plan_free(L->plan);
+			L->plan = NULL;
+		}
 	}
 	emit_diag(&d);
 	diag_free(&d);
@@ -381,7 +387,7 @@ cmd_run(int argc, char **argv)
 	if (load_plan(argv[i], &o, false, &L) < 0) {
 		code = EXIT_USAGE;
 	} else {
-		run_register_secrets(L.plan, L.params);
+		resolve_register_secrets(L.plan, L.params);
 		if (o.dry_run) {
 			explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, true);
 			code = EXIT_OK;
@@ -405,7 +411,7 @@ cmd_explain(int argc, char **argv)
 		if (i >= 0)
 			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
 	} else if (load_plan(argv[i], &o, true, &L) == 0) {
-		run_register_secrets(L.plan, L.params);
+		resolve_register_secrets(L.plan, L.params);
 		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, false);
 		code = EXIT_OK;
 	}

@@ -5,8 +5,7 @@
 
 #include "http.h"
 #include "node.h"
-#include "plan.h"
-#include "run.h"
+#include "step.h"
 #include "util.h"
 
 #define HTTP_DEFAULT_CONNECT_MS 3000
@@ -260,7 +259,7 @@ load_tls(const struct node *n, struct http_call *c, struct diag *d)
 	return rc;
 }
 
-static void *
+static int
 http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
 	struct http_call *c;
@@ -269,8 +268,8 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 
 	/* Unknown keys are reported but do not stop loading, so later checks still run. */
 	if (!schema_check(v, http_call_keys, "http-call", lc->d) && v->type != NODE_MAP)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
+		return -1;
+	c = s->data = xcalloc(1, sizeof(*c));
 	c->max_body = HTTP_DEFAULT_MAX_BODY;
 	if (node_get(v, "url") && !(c->url = plan_tmpl(lc, s, node_get(v, "url"), TTYPE_URL)))
 		rc = -1;
@@ -310,11 +309,7 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 		diag_at(lc->d, node_get(v, "unix-socket"), "unix-socket needs a path");
 		rc = -1;
 	}
-	if (rc < 0 || !c->url) {
-		http_call_free(c);
-		return NULL;
-	}
-	return c;
+	return rc < 0 || !c->url ? -1 : 0;
 }
 
 static const char *
@@ -433,7 +428,7 @@ http_call_start(struct exec *e)
 	struct http_call_state *st = xcalloc(1, sizeof(*st));
 	struct http_request req = {0};
 	struct buf url = {0}, body = {0}, shown = {0};
-	struct tmpl_env env = run_tmpl_env(e->run, true);
+	struct tmpl_env env = exec_tmpl_env(e, true);
 	const char *why;
 	char *err = NULL;
 	size_t next = 0;
@@ -475,7 +470,7 @@ http_call_start(struct exec *e)
 	req.client_key = c->client_key;
 	req.insecure = c->insecure;
 	req.unix_socket = c->unix_socket;
-	st->h = http_start(e->run->loop, &req, &err);
+	st->h = http_start(exec_loop(e), &req, &err);
 	if (!st->h) {
 		rc = exec_fail(e, "%s", err);
 		free(err);

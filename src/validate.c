@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "budget.h"
+#include "check.h"
+#include "load.h"
 #include "diag.h"
 #include "manifest.h"
 #include "node.h"
@@ -34,8 +36,13 @@ static struct plan *
 check_plan(const struct validation *v, const char *file, struct node **docs, size_t ndocs, struct diag *d,
     struct budget *b)
 {
-	struct plan *p = plan_from_docs(file, docs, ndocs, d);
+	size_t before = d->n;
+	struct plan *p = plan_load(file, docs, ndocs, d);
 
+	if (plan_check(p, d) < 0 || d->n > before) {
+		plan_free(p);
+		p = NULL;
+	}
 	if (p) {
 		*b = budget_of(p, v->o->grace, v->o->reserve, -1);
 		budget_check(p, b, d);
