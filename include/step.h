@@ -34,6 +34,9 @@ struct step_kind {
 	const char *name;
 	bool concurrent;              /* runs its nested steps side by side (they cannot refer to each
 	                               * other, and have no previous sibling) */
+	/* The keys of the action's value when it is a mapping (checked with schema_check by load, and
+	 * against doc/stopplan.schema.json by tests/schema-keys.test). NULL: the value is not a map. */
+	const struct schema_key *keys;
 	/* Loads the action's value v: sets s->data (owned by the step, freed with free) as it goes.
 	 * Returns 0, or -1 after recording errors in lc->d (free is called on what s->data holds).
 	 * Group kinds use step_load_kids. Required. */

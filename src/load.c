@@ -9,23 +9,6 @@
 #include "step.h"
 #include "util.h"
 
-static const struct schema_key plan_keys[] = {
-	{"stopplan", true}, {"name", false}, {"description", false}, {"params", false},
-	{"deadline", false}, {"fail-policy", false}, {"steps", true}, {"finally", false},
-	{"grace-period", false}, {"reserve", false},
-	{NULL, false},
-};
-
-static const struct schema_key param_keys[] = {
-	{"env", false}, {"required", false}, {"default", false}, {"pattern", false}, {"secret", false},
-	{NULL, false},
-};
-
-static const struct schema_key retry_keys[] = {
-	{"attempts", true}, {"delay", false}, {"backoff", false}, {"max-delay", false}, {"jitter", false},
-	{NULL, false},
-};
-
 static const char *const modifiers[] = {"name", "when", "retry", "fail-policy"};
 
 struct tmpl *
@@ -49,8 +32,7 @@ plan_tmpl(struct load_ctx *lc, struct step *owner, const struct node *n, enum tm
 static int
 load_policy(const struct node *n, struct policy *pol, struct diag *d)
 {
-	static const struct schema_key warn_keys[] = {{"warn", true}, {NULL, false}};
-	static const struct schema_key exit_keys[] = {{"exit", true}, {"message", false}, {NULL, false}};
+	const struct schema_range *r_exit = schema_range("fail-policy.exit");
 	const struct node *v;
 	long long code;
 
@@ -63,16 +45,16 @@ load_policy(const struct node *n, struct policy *pol, struct diag *d)
 		return -1;
 	}
 	if (node_get(n, "warn")) {
-		if (!schema_check(n, warn_keys, "fail-policy", d))
+		if (!schema_check(n, schema_warn_keys, "fail-policy", d))
 			return -1;
 		pol->kind = POLICY_WARN;
 		pol->message = value_string(node_get(n, "warn"), d, "warn");
 		return pol->message ? 0 : -1;
 	}
-	if (!schema_check(n, exit_keys, "fail-policy", d))
+	if (!schema_check(n, schema_exit_keys, "fail-policy", d))
 		return -1;
 	v = node_get(n, "exit");
-	if (value_int(v, d, 1, 125, &code) < 0)
+	if (value_int(v, d, (long long)r_exit->min, (long long)r_exit->max, &code) < 0)
 		return -1;
 	if (code == 2 || code == 124) {
 		diag_at(d, v, "exit code %lld is reserved (2: invalid plan, 124: deadline)", code);
@@ -88,20 +70,22 @@ load_policy(const struct node *n, struct policy *pol, struct diag *d)
 static int
 load_retry(const struct node *n, struct retry *r, struct diag *d)
 {
+	const struct schema_range *r_attempts = schema_range("retry.attempts");
+	const struct schema_range *r_backoff = schema_range("retry.backoff"), *r_jitter = schema_range("retry.jitter");
 	const struct node *v;
 	int rc = 0;
 
-	if (!schema_check(n, retry_keys, "retry", d))
+	if (!schema_check(n, schema_retry_keys, "retry", d))
 		return -1;
-	rc |= value_int(node_get(n, "attempts"), d, 1, 100, &r->attempts);
+	rc |= value_int(node_get(n, "attempts"), d, (long long)r_attempts->min, (long long)r_attempts->max, &r->attempts);
 	if ((v = node_get(n, "delay")))
 		rc |= value_duration(v, d, &r->delay);
 	if ((v = node_get(n, "max-delay")))
 		rc |= value_duration(v, d, &r->max_delay);
 	if ((v = node_get(n, "backoff")))
-		rc |= value_number(v, d, 1, 10, &r->backoff);
+		rc |= value_number(v, d, r_backoff->min, r_backoff->max, &r->backoff);
 	if ((v = node_get(n, "jitter")))
-		rc |= value_number(v, d, 0, 1, &r->jitter);
+		rc |= value_number(v, d, r_jitter->min, r_jitter->max, &r->jitter);
 	return rc ? -1 : 0;
 }
 
@@ -131,20 +115,17 @@ load_cond_list(const struct node *v, enum cond_kind kind, struct step *s, struct
 static int
 load_when(const struct node *n, struct step *s, struct diag *d)
 {
-	static const struct schema_key when_keys[] = {
-		{"succeeded", false}, {"failed", false}, {"skipped", false}, {NULL, false},
-	};
 	static const enum cond_kind kinds[] = {COND_SUCCEEDED, COND_FAILED, COND_SKIPPED};
 	size_t i;
 
-	if (!schema_check(n, when_keys, "when", d))
+	if (!schema_check(n, schema_when_keys, "when", d))
 		return -1;
 	if (n->nkids == 0) {
 		diag_at(d, n, "when needs succeeded, failed or skipped");
 		return -1;
 	}
 	for (i = 0; i < LEN(kinds); i++) {
-		const struct node *v = node_get(n, when_keys[i].name);
+		const struct node *v = node_get(n, schema_when_keys[i].name);
 
 		if (v && load_cond_list(v, kinds[i], s, d) < 0)
 			return -1;
@@ -349,7 +330,7 @@ load_param(struct load_ctx *lc, const struct node *k, const struct node *v)
 		diag_at(lc->d, k, "'%s' is reserved and cannot name a param", k->str);
 		return;
 	}
-	if (!schema_check(v, param_keys, "param", lc->d))
+	if (!schema_check(v, schema_param_keys, "param", lc->d))
 		return;
 	if ((x = node_get(v, "env")))
 		par->env = value_string(x, lc->d, "env");
@@ -402,7 +383,7 @@ load_plan(struct load_ctx *lc, const struct node *root)
 		diag_at(lc->d, root, "a plan must be a mapping, found %s", node_type_name(root));
 		return;
 	}
-	schema_check(root, plan_keys, "plan", lc->d);
+	schema_check(root, schema_plan_keys, "plan", lc->d);
 	if ((v = node_get(root, "stopplan")) && value_int(v, lc->d, 1, 1000, &version) == 0 && version != 1)
 		diag_at(lc->d, v, "unsupported plan format version %lld (this stopplan reads version 1)", version);
 	if ((v = node_get(root, "name")))

@@ -291,12 +291,7 @@ struct key_set {
 static uint64_t
 key_hash(const struct node *k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < k->len; i++)
-		h = (h ^ (unsigned char)k->str[i]) * 0x100000001b3ULL;
-	return h;
+	return fnv1a(FNV1A_INIT, k->str, k->len);
 }
 
 static bool

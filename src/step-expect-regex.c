@@ -132,6 +132,7 @@ expect_regex_free(void *data)
 
 const struct step_kind step_expect_regex_kind = {
 	.name = "expect-regex",
+	.keys = expect_regex_keys,
 	.load = expect_regex_load,
 	.check = expect_regex_check,
 	.has_field = expect_regex_has_field,

@@ -76,7 +76,8 @@ parse_status_item(const struct node *n, struct http_call *c, struct diag *d)
 		c->status[c->nstatus++].hi = (s[0] - '0') * 100 + 99;
 		return 0;
 	}
-	if (value_int(n, d, 100, 599, &code) < 0)
+	if (value_int(n, d, (long long)schema_range("http-call.expect-status")->min,
+	    (long long)schema_range("http-call.expect-status")->max, &code) < 0)
 		return -1;
 	c->status[c->nstatus].lo = c->status[c->nstatus].hi = (int)code;
 	c->nstatus++;
@@ -598,6 +599,7 @@ http_call_free(void *data)
 
 const struct step_kind step_http_call_kind = {
 	.name = "http-call",
+	.keys = http_call_keys,
 	.load = http_call_load,
 	.worst = http_call_worst,
 	.need = http_call_need,

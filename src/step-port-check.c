@@ -53,7 +53,8 @@ load_ports(const struct node *n, struct port_check *c, struct diag *d)
 		return -1;
 	}
 	for (i = 0; i < count; i++) {
-		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, d, 1, 65535, &p) < 0)
+		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, d, (long long)schema_range("port")->min,
+		    (long long)schema_range("port")->max, &p) < 0)
 			return -1;
 		c->ports[c->nports++] = (int)p;
 	}
@@ -105,7 +106,8 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 		c->family = (enum port_family)choice;
 	}
 	if ((n = node_get(v, "established"))) {
-		if (value_int(n, lc->d, 0, 1000000, &c->established) < 0)
+		if (value_int(n, lc->d, (long long)schema_range("port-check.established")->min,
+		    (long long)schema_range("port-check.established")->max, &c->established) < 0)
 			rc = -1;
 		c->check_state = node_get(v, "state") != NULL;
 	}
@@ -304,6 +306,7 @@ port_check_free(void *data)
 
 const struct step_kind step_port_check_kind = {
 	.name = "port-check",
+	.keys = port_check_keys,
 	.load = port_check_load,
 	.worst = port_check_worst,
 	.describe = port_check_describe,

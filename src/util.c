@@ -66,6 +66,19 @@ xgrow(void *p, size_t n, size_t size)
 	return p;
 }
 
+uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 char *
 xstrdup(const char *s)
 {
