@@ -89,6 +89,25 @@ budget_dominant(const struct plan *p, int64_t excess, struct buf *out)
 	free(v);
 }
 
+char *
+budget_problem(const struct plan *p, const struct budget *b, int64_t deadline, bool name_deadline)
+{
+	char a[32], g[32], dl[32];
+
+	if (b && b->grace > 0 && b->reserve >= b->grace) {
+		fmt_duration(a, sizeof(a), b->reserve);
+		fmt_duration(g, sizeof(g), b->grace);
+		return xasprintf("reserve %s leaves no time for the plan in a grace period of %s", a, g);
+	}
+	if (p->nfinally && p->worst_finally >= deadline) {
+		fmt_duration(a, sizeof(a), p->worst_finally);
+		fmt_duration(dl, sizeof(dl), deadline);
+		return xasprintf("finally steps may take %s, which leaves no time before the %s%sdeadline", a,
+		    name_deadline ? dl : "", name_deadline ? " " : "");
+	}
+	return NULL;
+}
+
 int
 budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 {
@@ -103,8 +122,10 @@ budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 	fmt_duration(g, sizeof(g), b->grace);
 	fmt_duration(r, sizeof(r), b->reserve);
 	if (b->reserve >= b->grace) {
-		at = p->reserve_node;
-		diag_at(d, at ? at : p->root, "reserve %s leaves no time for the plan in a grace period of %s", r, g);
+		char *why = budget_problem(p, b, INT64_MAX, false);
+
+		diag_at(d, p->reserve_node ? p->reserve_node : p->root, "%s", why);
+		free(why);
 		return -1;
 	}
 	if (b->worst <= b->grace - b->reserve)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "check.h"
 #include "node.h"
 #include "plan.h"
@@ -275,7 +276,7 @@ plan_check(struct plan *p, struct diag *d)
 {
 	size_t before = d->n, i;
 	struct tmpl *t;
-	char a[32], b[32];
+	char *why;
 
 	/* A plan that is not a mapping has its error from load: nothing to check. */
 	if (!p->root || p->root->type != NODE_MAP)
@@ -289,10 +290,9 @@ plan_check(struct plan *p, struct diag *d)
 	for (t = p->tmpls; t; t = t->next)
 		check_tmpl(p, t, d);
 	plan_update_worst(p);
-	if (p->nfinally && p->worst_finally >= p->deadline) {
-		fmt_duration(a, sizeof(a), p->worst_finally);
-		fmt_duration(b, sizeof(b), p->deadline);
-		diag_at(d, p->finally_node, "finally steps may take %s, which leaves no time before the %s deadline", a, b);
+	if ((why = budget_problem(p, NULL, p->deadline, true))) {
+		diag_at(d, p->finally_node, "%s", why);
+		free(why);
 	}
 	return d->n > before ? -1 : 0;
 }

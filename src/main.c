@@ -246,20 +246,11 @@ emit_error(const char *file, const char *what)
 static int
 plan_timing(const char *file, struct options *o, struct loaded *L)
 {
-	struct plan *p = L->plan;
-	char a[32], b[32], *why = NULL;
+	char *why;
 
-	L->budget = budget_of(p, o->grace, o->reserve, o->deadline);
-	L->deadline = budget_run_deadline(p, &L->budget, o->deadline);
-	if (L->budget.grace > 0 && L->budget.reserve >= L->budget.grace) {
-		fmt_duration(a, sizeof(a), L->budget.reserve);
-		fmt_duration(b, sizeof(b), L->budget.grace);
-		why = xasprintf("reserve %s leaves no time for the plan in a grace period of %s", a, b);
-	} else if (p->nfinally && p->worst_finally >= L->deadline) {
-		fmt_duration(a, sizeof(a), p->worst_finally);
-		why = xasprintf("finally steps may take %s, which leaves no time before the deadline", a);
-	}
-	if (!why)
+	L->budget = budget_of(L->plan, o->grace, o->reserve, o->deadline);
+	L->deadline = budget_run_deadline(L->plan, &L->budget, o->deadline);
+	if (!(why = budget_problem(L->plan, &L->budget, L->deadline, false)))
 		return 0;
 	emit_error(file, why);
 	free(why);
@@ -369,52 +360,33 @@ open_log_files(const struct options *o)
 			    strerror(errno));
 }
 
+/* run and explain: load, check and resolve one plan, then run it or print what it would do. */
 static int
-cmd_run(int argc, char **argv)
-{
-	struct options o;
-	struct loaded L = {0};
-	int i, code;
-
-	if ((i = parse_options(argc, argv, &o, CMD_RUN)) < 0 || i != argc - 1) {
-		if (i >= 0)
-			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
-		options_free(&o);
-		return EXIT_USAGE;
-	}
-	log_set_format(o.log_format);
-	open_log_files(&o);
-	if (load_plan(argv[i], &o, false, &L) < 0) {
-		code = EXIT_USAGE;
-	} else {
-		resolve_register_secrets(L.plan, L.params);
-		if (o.dry_run) {
-			explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, true);
-			code = EXIT_OK;
-		} else {
-			code = o.once_file ? run_once(o.once_file, &L) : run_loaded(&L, L.deadline);
-		}
-	}
-	loaded_free(&L);
-	options_free(&o);
-	return finish(code);
-}
-
-static int
-cmd_explain(int argc, char **argv)
+cmd_plan(int argc, char **argv, enum command cmd)
 {
 	struct options o;
 	struct loaded L = {0};
 	int i, code = EXIT_USAGE;
 
-	if ((i = parse_options(argc, argv, &o, CMD_EXPLAIN)) < 0 || i != argc - 1) {
+	if ((i = parse_options(argc, argv, &o, cmd)) < 0 || i != argc - 1) {
 		if (i >= 0)
 			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
-	} else if (load_plan(argv[i], &o, true, &L) == 0) {
-		resolve_register_secrets(L.plan, L.params);
-		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, false);
-		code = EXIT_OK;
+		goto out;
 	}
+	if (cmd == CMD_RUN) {
+		log_set_format(o.log_format);
+		open_log_files(&o);
+	}
+	if (load_plan(argv[i], &o, cmd == CMD_EXPLAIN, &L) < 0)
+		goto out;
+	resolve_register_secrets(L.plan, L.params);
+	if (cmd == CMD_EXPLAIN || o.dry_run) {
+		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, cmd == CMD_RUN);
+		code = EXIT_OK;
+	} else {
+		code = o.once_file ? run_once(o.once_file, &L) : run_loaded(&L, L.deadline);
+	}
+out:
 	loaded_free(&L);
 	options_free(&o);
 	return finish(code);
@@ -472,11 +444,11 @@ main(int argc, char **argv)
 		return finish(EXIT_OK);
 	}
 	if (strcmp(argv[1], "run") == 0)
-		code = cmd_run(argc - 1, argv + 1);
+		code = cmd_plan(argc - 1, argv + 1, CMD_RUN);
 	else if (strcmp(argv[1], "validate") == 0)
 		code = cmd_validate(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "explain") == 0)
-		code = cmd_explain(argc - 1, argv + 1);
+		code = cmd_plan(argc - 1, argv + 1, CMD_EXPLAIN);
 	else if (strcmp(argv[1], "schema") == 0)
 		code = cmd_schema(argc - 1, argv + 1);
 	else

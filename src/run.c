@@ -213,14 +213,23 @@ exec_clip(struct exec *e, int64_t timeout)
 	return timeout < 1 ? 1 : timeout;
 }
 
+/* Replaces *dst with the formatted text (fmt may use the old text). */
+static void
+set_text(char **dst, const char *fmt, va_list ap)
+{
+	char *old = *dst;
+
+	*dst = xvasprintf(fmt, ap);
+	free(old);
+}
+
 int
 exec_fail(struct exec *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->error);
 	va_start(ap, fmt);
-	e->error = xvasprintf(fmt, ap);
+	set_text(&e->error, fmt, ap);
 	va_end(ap);
 	return EXEC_FAILED;
 }
@@ -230,9 +239,8 @@ exec_detail(struct exec *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->detail);
 	va_start(ap, fmt);
-	e->detail = xvasprintf(fmt, ap);
+	set_text(&e->detail, fmt, ap);
 	va_end(ap);
 }
 

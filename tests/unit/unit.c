@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include "diag.h"
+#include "loop.h"
 #include "node.h"
 #include "plan.h"
 #include "regex.h"
@@ -107,29 +111,67 @@ render(const char *text, const char *const *params, size_t nparams, const char *
 static void
 test_templates(void)
 {
+	static const struct {
+		const char *in, *out, *what;
+	} cases[] = {
+		{"${url}${app | urlencode}", "http://x/my%20app%2F1", "urlencode filter"},
+		{"${ app|base64 }", "bXkgYXBwLzE=", "base64 filter"},
+		{"{\"a\":${app | json}}", "{\"a\":\"my app/1\"}", "json filter"},
+		{"cost $$5 and $x", "cost $5 and $x", "$$ is a literal dollar"},
+		{"${app | base64 | urlencode}", "bXkgYXBwLzE%3D", "filters chain"},
+		{"${app | urlencode}", "my%20app%2F1", "urlencode as libcurl escapes"},
+	};
 	const char *names[] = {"app", "url"};
 	const char *vals[] = {"my app/1", "http://x/"};
+	size_t i;
 	char *s;
 
-	s = render("${url}${app | urlencode}", vals, 2, names);
-	CHECK(s && strcmp(s, "http://x/my%20app%2F1") == 0, "urlencode filter: %s", s ? s : "(null)");
-	free(s);
-	s = render("${ app|base64 }", vals, 2, names);
-	CHECK(s && strcmp(s, "bXkgYXBwLzE=") == 0, "base64 filter: %s", s ? s : "(null)");
-	free(s);
-	s = render("{\"a\":${app | json}}", vals, 2, names);
-	CHECK(s && strcmp(s, "{\"a\":\"my app/1\"}") == 0, "json filter: %s", s ? s : "(null)");
-	free(s);
-	s = render("cost $$5 and $x", vals, 2, names);
-	CHECK(s && strcmp(s, "cost $5 and $x") == 0, "$$ is a literal dollar: %s", s ? s : "(null)");
-	free(s);
-	s = render("${app | base64 | urlencode}", vals, 2, names);
-	CHECK(s && strcmp(s, "bXkgYXBwLzE%3D") == 0, "filters chain: %s", s ? s : "(null)");
-	free(s);
+	for (i = 0; i < LEN(cases); i++) {
+		s = render(cases[i].in, vals, 2, names);
+		CHECK(s && strcmp(s, cases[i].out) == 0, "%s: %s", cases[i].what, s ? s : "(null)");
+		free(s);
+	}
+	{
+		struct tmpl u = {.type = TTYPE_URL};
+		const char *why;
+
+		CHECK(!tmpl_check_value(&u, "http://h:8080/x?y=1", 19), "a URL with a port is accepted");
+		why = tmpl_check_value(&u, "http://h:99999/", 15);
+		CHECK(why && strstr(why, "port"), "port 99999 is refused: %s", why ? why : "(accepted)");
+		CHECK(tmpl_check_value(&u, "ftp://h/", 8) != NULL, "only http and https");
+	}
 	CHECK(render("${app", vals, 2, names) == NULL, "unclosed template refused");
 	CHECK(render("${app | rot13}", vals, 2, names) == NULL, "unknown filter refused");
 	CHECK(render("${nope}", vals, 2, names) == NULL, "unknown param does not render");
 	CHECK(render("${steps.x}", vals, 2, names) == NULL, "steps reference without field refused");
+}
+
+/* A step kind can wait on its own file descriptor: the loop returns when it is ready. */
+static void
+test_loop_fd(void)
+{
+	struct loop *l = loop_create();
+	int fds[2];
+	int64_t t0;
+
+	if (pipe(fds) < 0) {
+		CHECK(0, "pipe");
+		return;
+	}
+	t0 = now_ms();
+	loop_watch_fd(l, fds[0], POLLIN);
+	loop_wait(l, t0 + 50);
+	CHECK(loop_fd_ready(l, fds[0]) == 0 && now_ms() - t0 >= 40, "an idle watched fd: the wait runs to its end");
+	CHECK(write(fds[1], "x", 1) == 1, "write to the pipe");
+	t0 = now_ms();
+	loop_watch_fd(l, fds[0], POLLIN);
+	loop_wait(l, t0 + 5000);
+	CHECK((loop_fd_ready(l, fds[0]) & POLLIN) && now_ms() - t0 < 1000, "a ready watched fd ends the wait at once");
+	loop_wait(l, now_ms());
+	CHECK(loop_fd_ready(l, fds[0]) == 0, "a watch holds for one wait");
+	close(fds[0]);
+	close(fds[1]);
+	loop_free(l);
 }
 
 static void
@@ -248,6 +290,7 @@ main(void)
 	test_durations();
 	test_ints();
 	test_templates();
+	test_loop_fd();
 	test_base64();
 	test_loader();
 	test_regex();
