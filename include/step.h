@@ -116,6 +116,10 @@ struct exec {
 
 /* The run's event loop: for timers (loop_wake_at), file descriptors (loop_watch_fd) and HTTP. */
 struct loop *exec_loop(const struct exec *e);
+/* The plan being run (for a kind that looks at the steps around it). */
+const struct plan *exec_plan(const struct exec *e);
+/* When the current phase (steps or finally) must end, in CLOCK_MONOTONIC ms. */
+int64_t exec_deadline(const struct exec *e);
 /* Renders template t (static ones are already resolved). Returns 0, or -1 with e->error set. */
 int exec_render(struct exec *e, const struct tmpl *t, struct buf *out);
 /* The environment that renders templates with the run's values and outputs (redact: secrets as ***). */

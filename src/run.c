@@ -176,6 +176,18 @@ exec_loop(const struct exec *e)
 	return e->run->loop;
 }
 
+const struct plan *
+exec_plan(const struct exec *e)
+{
+	return e->run->plan;
+}
+
+int64_t
+exec_deadline(const struct exec *e)
+{
+	return e->run->deadline;
+}
+
 struct tmpl_env
 exec_tmpl_env(const struct exec *e, bool redact)
 {
