@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "budget.h"
@@ -15,6 +16,7 @@
 #include "report.h"
 #include "util.h"
 #include "validate.h"
+#include "value.h"
 
 struct validation {
 	const struct validate_options *o;
@@ -90,7 +92,30 @@ validate_manifest(struct validation *v, const char *file, struct node **docs, si
 	free(mps);
 }
 
-/* Validates one file; in_dir: YAML that is neither a plan nor a manifest is skipped, not an error. */
+/* Returns the key of map root that makes it look like a plan with a broken header (a near-miss of
+ * "stopplan", or a top-level "steps" or "finally"), or NULL. */
+static const struct node *
+near_plan_key(const struct node *root)
+{
+	static const char *const header[] = {"stopplan"};
+	size_t i;
+
+	if (!root || root->type != NODE_MAP)
+		return NULL;
+	for (i = 0; i + 1 < root->nkids; i += 2) {
+		const struct node *k = root->kids[i];
+
+		if (k->type != NODE_SCALAR)
+			continue;
+		if (strcmp(k->str, "steps") == 0 || strcmp(k->str, "finally") == 0 ||
+		    schema_suggest(k->str, header, 1) || strcasecmp(k->str, "stopplan") == 0)
+			return k;
+	}
+	return NULL;
+}
+
+/* Validates one file; in_dir: YAML that is neither a plan nor a manifest is skipped, not an error,
+ * unless it looks like a plan with a broken header. */
 static void
 validate_file(struct validation *v, const char *path, bool in_dir)
 {
@@ -101,6 +126,7 @@ validate_file(struct validation *v, const char *path, bool in_dir)
 	struct plan *p = NULL;
 	struct budget b;
 	struct report_item it = {0};
+	const struct node *k;
 
 	diag_init(&d, strcmp(path, "-") == 0 ? "<stdin>" : path);
 	it.file = d.file;
@@ -108,6 +134,13 @@ validate_file(struct validation *v, const char *path, bool in_dir)
 		report_plan(v, &it, &d, NULL, NULL);
 	} else if (!(ndocs && plan_is_plan(docs[0])) && manifest_is_manifest(docs, ndocs)) {
 		validate_manifest(v, d.file, docs, ndocs);
+		node_free_docs(docs, ndocs);
+	} else if (in_dir && !(ndocs && plan_is_plan(docs[0])) && (k = near_plan_key(docs[0]))) {
+		if (strcmp(k->str, "steps") == 0 || strcmp(k->str, "finally") == 0)
+			diag_at(&d, k, "looks like a plan ('%s') but has no top-level 'stopplan: 1' key", k->str);
+		else
+			diag_at(&d, k, "not a plan: unknown top-level key '%s' (did you mean 'stopplan'?)", k->str);
+		report_plan(v, &it, &d, NULL, NULL);
 		node_free_docs(docs, ndocs);
 	} else if (in_dir && !(ndocs && plan_is_plan(docs[0]))) {
 		it.status = REPORT_SKIPPED;
@@ -144,6 +177,7 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 		validate_file(v, path, in_dir);
 		return;
 	}
+	v->report.summary = true;
 	if (!(dir = opendir(path))) {
 		struct diag d;
 		struct report_item it = {.file = path};
@@ -170,15 +204,36 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 	free(names);
 }
 
+/* A directory that holds no plan at all is an error: validate must not pass without checking one. */
+static void
+no_plan_in(struct validation *v, const char *dir, size_t skipped)
+{
+	struct diag d;
+	struct report_item it = {.file = dir};
+
+	diag_init(&d, dir);
+	diag_error(&d, 0, 0, "no plan found in this directory (%zu file%s skipped)", skipped,
+	    skipped == 1 ? "" : "s");
+	report_plan(v, &it, &d, NULL, NULL);
+	diag_free(&d);
+}
+
 size_t
 validate_paths(char *const *paths, size_t n, const struct validate_options *o)
 {
 	struct validation v = {.o = o};
-	size_t i;
+	size_t i, plans, skipped;
+	struct stat st;
 
 	report_init(&v.report, o->format);
-	for (i = 0; i < n; i++)
+	v.report.summary = n > 1;
+	for (i = 0; i < n; i++) {
+		plans = v.report.nok + v.report.ninvalid;
+		skipped = v.report.nskipped;
 		validate_path(&v, paths[i], o->skip_non_plans);
+		if (v.report.nok + v.report.ninvalid == plans && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			no_plan_in(&v, paths[i], v.report.nskipped - skipped);
+	}
 	report_finish(&v.report);
 	return v.report.ninvalid;
 }
