@@ -450,6 +450,25 @@ load_plan(struct load_ctx *lc, const struct node *root)
 		mark_finally(p->finally[i]);
 }
 
+/* The name of a plan without one: its file's name without directory and .yaml/.yml ("stdin" for
+ * standard input). */
+static char *
+default_name(const char *file)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t n = strlen(base);
+
+	if (strcmp(file, "-") == 0 || strcmp(file, "<stdin>") == 0)
+		return xstrdup("stdin");
+	if (!*base)
+		return xstrdup("plan");
+	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+		n -= 5;
+	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+		n -= 4;
+	return xstrndup(base, n);
+}
+
 struct plan *
 plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *d)
 {
@@ -478,7 +497,7 @@ plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *
 		return NULL;
 	}
 	if (!p->name)
-		p->name = xstrdup("plan");
+		p->name = default_name(file);
 	return p;
 }
 

@@ -195,6 +195,10 @@ fmt_duration(char *out, size_t size, int64_t ms)
 		snprintf(out, size, "%lldm", (long long)(ms / 60000));
 	else if (ms % 1000 == 0)
 		snprintf(out, size, "%llds", (long long)(ms / 1000));
+	else if (ms > 1000 && ms % 100 == 0)
+		snprintf(out, size, "%lld.%llds", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+	else if (ms > 1000 && ms % 10 == 0)
+		snprintf(out, size, "%lld.%02llds", (long long)(ms / 1000), (long long)(ms % 1000 / 10));
 	else if (ms > 1000)
 		snprintf(out, size, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
 	else
