@@ -153,6 +153,8 @@ void plan_update_worst(struct plan *p);
 int64_t plan_step_worst(const struct step *s);
 /* Returns the param named NAME's index, or -1. */
 int plan_param_index(const struct plan *p, const char *name);
+/* The top-level key of mapping root that looks like a misspelled "stopplan" header, or NULL. */
+const struct node *plan_near_header(const struct node *root);
 /* True when the file's first document is a plan (a mapping with a top-level "stopplan" key). */
 bool plan_is_plan(const struct node *root);
 void plan_free(struct plan *p);

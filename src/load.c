@@ -2,6 +2,7 @@
  * checked later by check.c). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "node.h"
 #include "plan.h"
@@ -411,6 +412,34 @@ plan_is_plan(const struct node *root)
 	return root && root->type == NODE_MAP && node_get(root, "stopplan");
 }
 
+const struct node *
+plan_near_header(const struct node *root)
+{
+	static const char *const header[] = {"stopplan"};
+	size_t i;
+
+	for (i = 0; root && root->type == NODE_MAP && i + 1 < root->nkids; i += 2) {
+		const struct node *k = root->kids[i];
+
+		if (k->type == NODE_SCALAR && (schema_suggest(k->str, header, 1) || strcasecmp(k->str, "stopplan") == 0))
+			return k;
+	}
+	return NULL;
+}
+
+/* The one error of a mapping without the "stopplan" header: at a key that looks like it, else at
+ * the top. */
+static void
+header_error(const struct node *root, struct diag *d)
+{
+	const struct node *k = plan_near_header(root);
+
+	if (k)
+		diag_at(d, k, "not a plan: unknown top-level key '%s' (did you mean 'stopplan'?)", k->str);
+	else
+		diag_at(d, root, "not a plan: no top-level 'stopplan' key");
+}
+
 static void
 load_plan(struct load_ctx *lc, const struct node *root)
 {
@@ -421,6 +450,10 @@ load_plan(struct load_ctx *lc, const struct node *root)
 
 	if (root->type != NODE_MAP) {
 		diag_at(lc->d, root, "a plan must be a mapping, found %s", node_type_name(root));
+		return;
+	}
+	if (!node_get(root, "stopplan")) {
+		header_error(root, lc->d);
 		return;
 	}
 	schema_check(root, plan_keys, "plan", lc->d);
@@ -489,8 +522,9 @@ plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *
 		p->root = docs[0];
 		load_plan(&lc, docs[0]);
 	}
-	/* Check even after load errors, so that one run reports every error it can. */
-	if (p->root && p->root->type == NODE_MAP)
+	/* Check even after load errors, so that one run reports every error it can; but not what is
+	 * not a plan at all. */
+	if (plan_is_plan(p->root))
 		plan_check(p, d);
 	if (d->n > before) {
 		plan_free(p);

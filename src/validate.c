@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "budget.h"
@@ -97,21 +96,14 @@ validate_manifest(struct validation *v, const char *file, struct node **docs, si
 static const struct node *
 near_plan_key(const struct node *root)
 {
-	static const char *const header[] = {"stopplan"};
+	const struct node *k = plan_near_header(root);
 	size_t i;
 
-	if (!root || root->type != NODE_MAP)
-		return NULL;
-	for (i = 0; i + 1 < root->nkids; i += 2) {
-		const struct node *k = root->kids[i];
-
-		if (k->type != NODE_SCALAR)
-			continue;
-		if (strcmp(k->str, "steps") == 0 || strcmp(k->str, "finally") == 0 ||
-		    schema_suggest(k->str, header, 1) || strcasecmp(k->str, "stopplan") == 0)
-			return k;
-	}
-	return NULL;
+	for (i = 0; !k && root && root->type == NODE_MAP && i + 1 < root->nkids; i += 2)
+		if (root->kids[i]->type == NODE_SCALAR &&
+		    (strcmp(root->kids[i]->str, "steps") == 0 || strcmp(root->kids[i]->str, "finally") == 0))
+			k = root->kids[i];
+	return k;
 }
 
 /* Validates one file; in_dir: YAML that is neither a plan nor a manifest is skipped, not an error,
@@ -136,20 +128,20 @@ validate_file(struct validation *v, const char *path, bool in_dir)
 		validate_manifest(v, d.file, docs, ndocs);
 		node_free_docs(docs, ndocs);
 	} else if (in_dir && !(ndocs && plan_is_plan(docs[0])) && (k = near_plan_key(docs[0]))) {
-		if (strcmp(k->str, "steps") == 0 || strcmp(k->str, "finally") == 0)
+		if (strcmp(k->str, "steps") == 0 || strcmp(k->str, "finally") == 0) {
 			diag_at(&d, k, "looks like a plan ('%s') but has no top-level 'stopplan: 1' key", k->str);
-		else
-			diag_at(&d, k, "not a plan: unknown top-level key '%s' (did you mean 'stopplan'?)", k->str);
-		report_plan(v, &it, &d, NULL, NULL);
-		node_free_docs(docs, ndocs);
+			report_plan(v, &it, &d, NULL, NULL);
+			node_free_docs(docs, ndocs);
+		} else {
+			p = check_plan(v, path, docs, ndocs, &d, &b);
+			report_plan(v, &it, &d, p, &b);
+		}
 	} else if (in_dir && !(ndocs && plan_is_plan(docs[0]))) {
 		it.status = REPORT_SKIPPED;
 		it.reason = "not a plan";
 		report_add(&v->report, &it);
 		node_free_docs(docs, ndocs);
 	} else {
-		if (ndocs && docs[0]->type == NODE_MAP && !plan_is_plan(docs[0]))
-			diag_at(&d, docs[0], "not a plan: no top-level 'stopplan' key");
 		p = check_plan(v, path, docs, ndocs, &d, &b);
 		report_plan(v, &it, &d, p, &b);
 	}
