@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "node.h"
 #include "plan.h"
 #include "regex.h"
@@ -103,14 +104,31 @@ expect_regex_describe(const struct step *s, const struct tmpl_env *env, struct b
 	char *err = NULL;
 
 	if (x->subject) {
+		struct buf v = {0};
+
 		buf_adds(out, "'");
-		if (tmpl_render(x->subject, env, out, &err) < 0)
+		if (tmpl_render(x->subject, env, &v, &err) < 0)
 			free(err);
+		log_excerpt(out, v.s ? v.s : "", v.len, LOG_EXCERPT_MAX);
+		buf_free(&v);
 		buf_adds(out, "'");
 	} else {
 		buf_printf(out, "body of %s", s->prev->name);
 	}
 	buf_printf(out, " %s /%s/", x->negate ? "does not match" : "matches", x->pattern);
+}
+
+/* Fails the attempt, showing the start of what was matched. */
+static int
+fail_with_excerpt(struct exec *e, const struct expect_regex *x, const char *subject, size_t len)
+{
+	struct buf b = {0};
+	int rc;
+
+	log_excerpt(&b, subject, len, LOG_EXCERPT_MAX);
+	rc = exec_fail(e, "%s /%s/ in '%s'", x->negate ? "it matches" : "no match for", x->pattern, b.s ? b.s : "");
+	buf_free(&b);
+	return rc;
 }
 
 static int
@@ -139,7 +157,7 @@ expect_regex_start(struct exec *e)
 	if (r == REGEX_LIMIT)
 		rc = exec_fail(e, "the pattern hit the match limit on this %zu-byte subject", len);
 	else if ((r == REGEX_MATCH) == x->negate)
-		rc = exec_fail(e, "%s /%s/", x->negate ? "it matches" : "no match for", x->pattern);
+		rc = fail_with_excerpt(e, x, subject, len);
 	else if (r == REGEX_MATCH)
 		for (i = 0; i < regex_ngroups(x->re); i++) {
 			size_t glen;
