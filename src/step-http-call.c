@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "log.h"
 #include "node.h"
 #include "plan.h"
 #include "run.h"
@@ -560,6 +561,11 @@ http_call_poll(struct exec *e)
 	if (status_ok(c, res->status))
 		return EXEC_OK;
 	describe_expected(c, &want);
+	if (res->body_len) {
+		buf_adds(&want, "; the reply: '");
+		log_excerpt(&want, res->body, res->body_len, LOG_EXCERPT_MAX);
+		buf_addc(&want, '\'');
+	}
 	exec_fail(e, "expected status %s", want.s);
 	buf_free(&want);
 	return EXEC_FAILED;
