@@ -112,6 +112,8 @@ int64_t plan_step_worst(const struct step *s);
 void plan_update_worst(struct plan *p);
 /* A newly allocated array (nparams + 1 entries; the caller frees it): true for each secret param. */
 bool *plan_secret_mask(const struct plan *p);
+/* The top-level key of mapping root that looks like a misspelled "stopplan" header, or NULL. */
+const struct node *plan_near_header(const struct node *root);
 /* True when the file's first document is a plan (a mapping with a top-level "stopplan" key). */
 bool plan_is_plan(const struct node *root);
 /* Frees the plan with its steps (through their kinds' free), templates and YAML documents. */

@@ -53,7 +53,8 @@ int edit_distance(const char *a, const char *b);
 
 /* Appends s to b as a JSON string literal (with quotes); invalid UTF-8 becomes U+FFFD. */
 void json_escape(struct buf *b, const char *s, size_t n);
-/* Appends s to b with line breaks and control characters escaped (\n, \r, \xNN): one log line. */
+/* Appends s to b as one log line: line breaks, control characters and bytes that are not UTF-8
+ * escaped (\n, \r, \xNN), and C1 controls and U+2028/U+2029 as \uNNNN. */
 void text_escape(struct buf *b, const char *s);
 
 #endif

@@ -278,8 +278,8 @@ plan_check(struct plan *p, struct diag *d)
 	struct tmpl *t;
 	char *why;
 
-	/* A plan that is not a mapping has its error from load: nothing to check. */
-	if (!p->root || p->root->type != NODE_MAP)
+	/* What is not a plan at all (not a mapping, no header) has its one error from load. */
+	if (!plan_is_plan(p->root))
 		return -1;
 	check_names(p, d);
 	check_params(p, d);

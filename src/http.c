@@ -334,6 +334,9 @@ http_finished(CURL *easy, CURLcode code)
 		why = xasprintf("reply larger than %zu bytes (max-body)", h->max_body);
 	else if (h->headers_too_big)
 		why = xasprintf("reply headers larger than %d bytes", HTTP_MAX_HEADERS_BYTES);
+	else if (code == CURLE_OUT_OF_MEMORY)
+		/* libcurl's only way to say that one header line went over CURL_MAX_HTTP_HEADER. */
+		why = xasprintf("reply header larger than %d bytes", CURL_MAX_HTTP_HEADER);
 	else if (h->errbuf[0])
 		why = xstrdup(h->errbuf);
 	else

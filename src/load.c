@@ -2,6 +2,7 @@
  * the nodes' positions kept in the AST; cross-references are checked later by check.c). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "load.h"
 #include "node.h"
@@ -371,6 +372,34 @@ mark_finally(struct step *s)
 		mark_finally(s->kids[i]);
 }
 
+const struct node *
+plan_near_header(const struct node *root)
+{
+	static const char *const header[] = {"stopplan"};
+	size_t i;
+
+	for (i = 0; root && root->type == NODE_MAP && i + 1 < root->nkids; i += 2) {
+		const struct node *k = root->kids[i];
+
+		if (k->type == NODE_SCALAR && (schema_suggest(k->str, header, 1) || strcasecmp(k->str, "stopplan") == 0))
+			return k;
+	}
+	return NULL;
+}
+
+/* The one error of a mapping without the "stopplan" header: at a key that looks like it, else at
+ * the top. */
+static void
+header_error(const struct node *root, struct diag *d)
+{
+	const struct node *k = plan_near_header(root);
+
+	if (k)
+		diag_at(d, k, "not a plan: unknown top-level key '%s' (did you mean 'stopplan'?)", k->str);
+	else
+		diag_at(d, root, "not a plan: no top-level 'stopplan' key");
+}
+
 static void
 load_plan(struct load_ctx *lc, const struct node *root)
 {
@@ -381,6 +410,10 @@ load_plan(struct load_ctx *lc, const struct node *root)
 
 	if (root->type != NODE_MAP) {
 		diag_at(lc->d, root, "a plan must be a mapping, found %s", node_type_name(root));
+		return;
+	}
+	if (!node_get(root, "stopplan")) {
+		header_error(root, lc->d);
 		return;
 	}
 	schema_check(root, schema_plan_keys, "plan", lc->d);
@@ -410,6 +443,25 @@ load_plan(struct load_ctx *lc, const struct node *root)
 		mark_finally(p->finally[i]);
 }
 
+/* The name of a plan without one: its file's name without directory and .yaml/.yml ("stdin" for
+ * standard input). */
+static char *
+default_name(const char *file)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t n = strlen(base);
+
+	if (strcmp(file, "-") == 0 || strcmp(file, "<stdin>") == 0)
+		return xstrdup("stdin");
+	if (!*base)
+		return xstrdup("plan");
+	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+		n -= 5;
+	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+		n -= 4;
+	return xstrndup(base, n);
+}
+
 struct plan *
 plan_load(const char *file, struct node **docs, size_t ndocs, struct diag *d)
 {
@@ -430,6 +482,6 @@ plan_load(const char *file, struct node **docs, size_t ndocs, struct diag *d)
 		load_plan(&lc, docs[0]);
 	}
 	if (!p->name)
-		p->name = xstrdup("plan");
+		p->name = default_name(file);
 	return p;
 }

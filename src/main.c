@@ -22,6 +22,7 @@
 #include "schema.h"
 #include "util.h"
 #include "validate.h"
+#include "value.h"
 
 static const char usage_text[] =
     "usage: stopplan run PLAN [-p NAME=VALUE]... [--deadline D] [--dry-run] [--log-format text|json]\n"
@@ -36,7 +37,74 @@ enum command {
 	CMD_RUN = 1,
 	CMD_EXPLAIN = 2,
 	CMD_VALIDATE = 4,
+	CMD_SCHEMA = 8,
 };
+
+/* What "stopplan COMMAND --help" prints. */
+struct command_help {
+	const char *name;
+	enum command cmd;
+	const char *text;
+};
+
+static const struct command_help command_helps[] = {
+	{"run", CMD_RUN,
+	    "usage: stopplan run PLAN [options]\n"
+	    "Runs PLAN (\"-\": standard input) inside its deadline, logging each step on standard error.\n"
+	    "  -p, --param NAME=VALUE   sets a param (repeatable)\n"
+	    "  --deadline D             replaces the plan's deadline\n"
+	    "  --dry-run                resolves and prints what would run; sends nothing\n"
+	    "  --log-format text|json   the log's format (default text)\n"
+	    "  --log-file PATH          also writes the log to PATH (repeatable; /proc/1/fd/1: kubectl logs)\n"
+	    "  --once-file PATH         runs the plan once; a second delivery replays the first's exit\n"
+	    "  --grace-period D         the pod's terminationGracePeriodSeconds: caps the deadline\n"
+	    "  --reserve D              time kept for the app after the plan (with --grace-period)\n"},
+	{"validate", CMD_VALIDATE,
+	    "usage: stopplan validate [options] PATH...\n"
+	    "Checks plans, plans held in ConfigMap manifests, and every plan below a directory.\n"
+	    "  --format text|json|github   the report's format (default text)\n"
+	    "  --grace-period D            checks each plan's worst case against D - reserve\n"
+	    "  --reserve D                 time kept for the app (with --grace-period)\n"
+	    "  --skip-non-plans            YAML named on the command line may be something else\n"},
+	{"explain", CMD_EXPLAIN,
+	    "usage: stopplan explain PLAN [options]\n"
+	    "Prints the resolved steps, their worst cases and whether they fit the deadline.\n"
+	    "  -p, --param NAME=VALUE   sets a param (repeatable)\n"
+	    "  --deadline D             replaces the plan's deadline\n"
+	    "  --grace-period D         also checks the worst case against D - reserve\n"
+	    "  --reserve D              time kept for the app (with --grace-period)\n"},
+	{"schema", CMD_SCHEMA,
+	    "usage: stopplan schema\n"
+	    "Prints the JSON Schema (draft 2020-12) of the plan format.\n"},
+	{NULL, 0, NULL},
+};
+
+/* The help of command cmd. */
+static const struct command_help *
+command_help(enum command cmd)
+{
+	const struct command_help *h;
+
+	for (h = command_helps; h->name && h->cmd != cmd; h++)
+		;
+	return h;
+}
+
+/* True when argv holds --help or -h before any "--"; prints cmd's help then. */
+static bool
+asked_help(int argc, char **argv, enum command cmd)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(command_help(cmd)->text, stdout);
+			fputs("See stopplan(1).\n", stdout);
+			return true;
+		}
+	}
+	return false;
+}
 
 struct options {
 	char **sets;               /* -p NAME=VALUE (point into argv) */
@@ -183,6 +251,30 @@ apply_option(int c, const char *arg, struct options *o)
 	}
 }
 
+/* Reports an option getopt refused: c is ':' for a missing value, '?' for an unknown option. */
+static void
+option_error(int c, const char *arg)
+{
+	const char *names[sizeof(long_options) / sizeof(long_options[0])];
+	char word[64], msg[160];
+	const char *near;
+	size_t n = 0;
+
+	if (c == ':') {
+		usage_error("option '%s' needs a value", arg);
+		return;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg + strspn(arg, "-"), "="), arg + strspn(arg, "-"));
+	for (n = 0; long_options[n].name; n++)
+		names[n] = long_options[n].name;
+	if (strncmp(arg, "--", 2) == 0 && (near = schema_suggest(word, names, n))) {
+		snprintf(msg, sizeof(msg), "unknown option '%%s' (did you mean '--%s'?)", near);
+		usage_error(msg, arg);
+	} else {
+		usage_error("unknown option '%s'", arg);
+	}
+}
+
 /* Parses the options of command cmd; returns the index of the first operand, or -1 (usage error). */
 static int
 parse_options(int argc, char **argv, struct options *o, enum command cmd)
@@ -194,9 +286,9 @@ parse_options(int argc, char **argv, struct options *o, enum command cmd)
 	o->deadline = o->grace = o->reserve = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
-			usage_error("%s: unknown option or missing value", argv[optind - 1]);
+			option_error(c, argv[optind - 1]);
 			return -1;
 		}
 		if (!(option_commands(c) & cmd)) {
@@ -425,9 +517,38 @@ cmd_schema(int argc, char **argv)
 	return finish(EXIT_OK);
 }
 
+/* The command named NAME, or NULL. */
+static const struct command_help *
+command_named(const char *name)
+{
+	const struct command_help *h;
+
+	for (h = command_helps; h->name; h++)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+static int
+unknown_command(const char *name)
+{
+	const char *names[sizeof(command_helps) / sizeof(command_helps[0])];
+	const char *near;
+	char msg[96];
+	size_t n;
+
+	for (n = 0; command_helps[n].name; n++)
+		names[n] = command_helps[n].name;
+	if (!(near = schema_suggest(name, names, n)))
+		return usage_error("unknown command '%s'", name);
+	snprintf(msg, sizeof(msg), "unknown command '%%s' (did you mean '%s'?)", near);
+	return usage_error(msg, name);
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct command_help *h;
 	int code;
 
 	/* A closed log pipe must never kill a run. */
@@ -443,7 +564,9 @@ main(int argc, char **argv)
 		printf("stopplan %s\n", PACKAGE_VERSION);
 		return finish(EXIT_OK);
 	}
-	if (strcmp(argv[1], "run") == 0)
+	if ((h = command_named(argv[1])) && asked_help(argc - 1, argv + 1, h->cmd))
+		code = finish(EXIT_OK);
+	else if (strcmp(argv[1], "run") == 0)
 		code = cmd_plan(argc - 1, argv + 1, CMD_RUN);
 	else if (strcmp(argv[1], "validate") == 0)
 		code = cmd_validate(argc - 1, argv + 1);
@@ -452,7 +575,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[1], "schema") == 0)
 		code = cmd_schema(argc - 1, argv + 1);
 	else
-		code = usage_error("unknown command '%s'", argv[1]);
+		code = unknown_command(argv[1]);
 	log_free();
 	return code;
 }

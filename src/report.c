@@ -154,6 +154,18 @@ report_add(struct report *r, const struct report_item *it)
 		print_text(it, r->format == REPORT_GITHUB);
 }
 
+/* "12 plans: 11 ok, 1 with errors, 3 files skipped" */
+static void
+print_summary(const struct report *r)
+{
+	size_t plans = r->nok + r->ninvalid;
+
+	printf("%zu plan%s: %zu ok, %zu with errors", plans, plans == 1 ? "" : "s", r->nok, r->ninvalid);
+	if (r->nskipped)
+		printf(", %zu file%s skipped", r->nskipped, r->nskipped == 1 ? "" : "s");
+	putchar('\n');
+}
+
 void
 report_finish(struct report *r)
 {
@@ -161,5 +173,7 @@ report_finish(struct report *r)
 		printf("{\"ok\":%s,\"valid\":%zu,\"invalid\":%zu,\"skipped\":%zu,\"errors\":%zu,\"results\":[%s]}\n",
 		    r->ninvalid ? "false" : "true", r->nok, r->ninvalid, r->nskipped, r->nerrors,
 		    r->json.s ? r->json.s : "");
+	else if (r->summary)
+		print_summary(r);
 	buf_free(&r->json);
 }

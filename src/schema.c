@@ -72,6 +72,23 @@ schema_suggest(const char *s, const char *const *names, size_t n)
 	return best;
 }
 
+/* The step key (name, when, retry, fail-policy) that k is or nearly is, when k was found in map
+ * WHAT inside a step; NULL for the plan's and params' own maps. */
+static const char *
+step_key_near(const char *k, const char *what)
+{
+	static const char *const step_keys[] = {"name", "when", "retry", "fail-policy"};
+	size_t i;
+
+	if (strcmp(what, "plan") == 0 || strcmp(what, "param") == 0)
+		return NULL;
+	/* Longer words get one more edit: "retires" is three edits from "retry". */
+	for (i = 0; i < LEN(step_keys); i++)
+		if (edit_distance(k, step_keys[i]) <= (strlen(k) >= 6 ? 3 : 2))
+			return step_keys[i];
+	return NULL;
+}
+
 bool
 schema_check(const struct node *n, const struct schema_key *keys, const char *what, struct diag *d)
 {
@@ -96,6 +113,9 @@ schema_check(const struct node *n, const struct schema_key *keys, const char *wh
 		near = schema_suggest(k, names, nnames);
 		if (near)
 			diag_at(d, n->kids[i], "unknown key '%s' in %s (did you mean '%s'?)", k, what, near);
+		else if ((near = step_key_near(k, what)))
+			diag_at(d, n->kids[i], "unknown key '%s' in %s ('%s' belongs to the step, beside the action, "
+			    "not inside %s)", k, what, near, what);
 		else
 			diag_at(d, n->kids[i], "unknown key '%s' in %s", k, what);
 	}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "node.h"
 #include "regex.h"
 #include "step.h"
@@ -87,6 +88,19 @@ expect_regex_describe(const struct step *s, const struct tmpl_env *env, struct b
 	buf_printf(out, " %s /%s/", x->negate ? "does not match" : "matches", x->pattern);
 }
 
+/* Fails the attempt, showing the start of what was matched. */
+static int
+fail_with_excerpt(struct exec *e, const struct expect_regex *x, const char *subject, size_t len)
+{
+	struct buf b = {0};
+	int rc;
+
+	log_excerpt(&b, subject, len, LOG_EXCERPT_MAX);
+	rc = exec_fail(e, "%s /%s/ in '%s'", x->negate ? "it matches" : "no match for", x->pattern, b.s ? b.s : "");
+	buf_free(&b);
+	return rc;
+}
+
 static int
 expect_regex_start(struct exec *e)
 {
@@ -107,7 +121,7 @@ expect_regex_start(struct exec *e)
 	if (r == REGEX_LIMIT)
 		rc = exec_fail(e, "the pattern hit the match limit on this %zu-byte subject", sub.len);
 	else if ((r == REGEX_MATCH) == x->negate)
-		rc = exec_fail(e, "%s /%s/", x->negate ? "it matches" : "no match for", x->pattern);
+		rc = fail_with_excerpt(e, x, sub.bytes, sub.len);
 	else if (r == REGEX_MATCH)
 		for (i = 0; i < regex_ngroups(x->re); i++) {
 			size_t glen;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "log.h"
 #include "node.h"
 #include "step.h"
 #include "util.h"
@@ -143,6 +144,38 @@ valid_token(const char *s)
 }
 
 static int
+key_casecmp(const void *a, const void *b)
+{
+	const struct node *x = *(const struct node *const *)a, *y = *(const struct node *const *)b;
+	int c = strcasecmp(x->str, y->str);
+
+	return c ? c : (x->line != y->line ? x->line - y->line : x->col - y->col);
+}
+
+/* Returns -1 (with an error) when a header name of map n is set twice: names are case-insensitive,
+ * and both values would be sent. Sorted, so that thousands of headers stay cheap. */
+static int
+headers_twice(const struct node *n, struct diag *d)
+{
+	size_t nkeys = n->nkids / 2, i;
+	const struct node **keys = xreallocarray(NULL, nkeys ? nkeys : 1, sizeof(*keys));
+	int rc = 0;
+
+	for (i = 0; i < nkeys; i++)
+		keys[i] = n->kids[2 * i];
+	qsort(keys, nkeys, sizeof(*keys), key_casecmp);
+	for (i = 1; i < nkeys && rc == 0; i++) {
+		if (strcasecmp(keys[i - 1]->str, keys[i]->str) == 0) {
+			diag_at(d, keys[i], "header '%s' is set twice (first as '%s' at line %d); header names are "
+			    "case-insensitive", keys[i]->str, keys[i - 1]->str, keys[i - 1]->line);
+			rc = -1;
+		}
+	}
+	free(keys);
+	return rc;
+}
+
+static int
 load_headers(struct step *s, const struct node *n, struct http_call *c, struct load_ctx *lc)
 {
 	size_t i;
@@ -151,12 +184,18 @@ load_headers(struct step *s, const struct node *n, struct http_call *c, struct l
 		diag_at(lc->d, n, "headers must be a mapping of names to values");
 		return -1;
 	}
+	if (headers_twice(n, lc->d) < 0)
+		return -1;
 	for (i = 0; i + 1 < n->nkids; i += 2) {
 		const struct node *k = n->kids[i];
 		struct http_header_tmpl *h;
 
 		if (!valid_token(k->str)) {
 			diag_at(lc->d, k, "'%s' is not a valid header name", k->str);
+			return -1;
+		}
+		if (strcasecmp(k->str, "content-length") == 0 || strcasecmp(k->str, "transfer-encoding") == 0) {
+			diag_at(lc->d, k, "header '%s' is set from the body: leave it out", k->str);
 			return -1;
 		}
 		c->headers = xgrow(c->headers, c->nheaders, sizeof(*c->headers));
@@ -222,6 +261,12 @@ load_json(struct step *s, const struct node *n, struct http_call *c, struct load
 		c->json_strings = xgrow(c->json_strings, c->njson, sizeof(*c->json_strings));
 		c->json_strings[c->njson] = plan_tmpl(lc, s, n, TTYPE_STRING);
 		return c->json_strings[c->njson++] ? 0 : -1;
+	}
+	for (i = 0; n->type == NODE_MAP && i < n->nkids; i += 2) {
+		if (memchr(n->kids[i]->str, '\0', n->kids[i]->len)) {
+			diag_at(lc->d, n->kids[i], "strings may not contain a NUL character");
+			return -1;
+		}
 	}
 	for (i = n->type == NODE_MAP ? 1 : 0; i < n->nkids; i += n->type == NODE_MAP ? 2 : 1)
 		if (load_json(s, n->kids[i], c, lc) < 0)
@@ -556,6 +601,11 @@ http_call_poll(struct exec *e)
 	if (status_ok(c, res->status))
 		return EXEC_OK;
 	describe_expected(c, &want);
+	if (res->body_len) {
+		buf_adds(&want, "; the reply: '");
+		log_excerpt(&want, res->body, res->body_len, LOG_EXCERPT_MAX);
+		buf_addc(&want, '\'');
+	}
 	exec_fail(e, "expected status %s", want.s);
 	buf_free(&want);
 	return EXEC_FAILED;

@@ -2,6 +2,7 @@
  * subject of matching kinds at check and describe time (exec_subject is in subject.c). */
 #include <stdlib.h>
 
+#include "log.h"
 #include "plan.h"
 #include "step.h"
 #include "util.h"
@@ -60,6 +61,7 @@ step_subject_check(const struct step *s, const struct tmpl *t, struct diag *d)
 void
 step_subject_describe(const struct step *s, const struct tmpl *t, const struct tmpl_env *env, struct buf *out)
 {
+	struct buf v = {0};
 	char *err = NULL;
 
 	if (!t) {
@@ -67,7 +69,9 @@ step_subject_describe(const struct step *s, const struct tmpl *t, const struct t
 		return;
 	}
 	buf_adds(out, "'");
-	if (tmpl_render(t, env, out, &err) < 0)
+	if (tmpl_render(t, env, &v, &err) < 0)
 		free(err);
+	log_excerpt(out, v.s ? v.s : "", v.len, LOG_EXCERPT_MAX);
+	buf_free(&v);
 	buf_adds(out, "'");
 }

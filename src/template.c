@@ -85,7 +85,11 @@ parse_ref(const struct node *n, int off, const char *s, const char *e, struct tm
 		free(ref);
 		return -1;
 	}
-	if (strncmp(ref, "env.", 4) == 0) {
+	if (strncmp(ref, "env.", 4) == 0 && !ref[4]) {
+		tmpl_error(n, off, d, "'${%s}': expected ${env.NAME}", ref);
+		free(ref);
+		return -1;
+	} else if (strncmp(ref, "env.", 4) == 0) {
 		p->ref = TREF_ENV;
 		p->text = xstrdup(ref + 4);
 	} else if (strncmp(ref, "steps.", 6) == 0) {
@@ -140,6 +144,11 @@ tmpl_parse(const struct node *n, enum tmpl_type type, struct diag *d)
 
 	t->node = n;
 	t->type = type;
+	if ((p = memchr(s, '\0', n->len))) {
+		tmpl_error(n, (int)(p - s), d, "%s", "strings may not contain a NUL character");
+		tmpl_free(t);
+		return NULL;
+	}
 	while (s < end) {
 		p = memchr(s, '$', (size_t)(end - s));
 		if (!p) {

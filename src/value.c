@@ -61,15 +61,18 @@ value_parse_duration(const char *s, int64_t *ms, const char **err)
 {
 	const char *p = s;
 	double num = 0, scale = 1000;
-	size_t ndig = 0, nfrac = 0;
+	size_t ndig = 0, nsig = 0, nfrac = 0;
 
 	if (*p == '-') {
 		*err = "durations cannot be negative";
 		return -1;
 	}
-	for (; *p >= '0' && *p <= '9'; p++, ndig++)
-		if (ndig < 12)
+	for (; *p >= '0' && *p <= '9'; p++, ndig++) {
+		if (nsig || *p != '0')
+			nsig++;
+		if (nsig < 12)
 			num = num * 10 + (*p - '0');
+	}
 	if (*p == '.') {
 		double f = 0.1;
 
@@ -78,7 +81,7 @@ value_parse_duration(const char *s, int64_t *ms, const char **err)
 		if (nfrac == 0)
 			goto bad;
 	}
-	if (ndig == 0 || ndig > 9)
+	if (ndig == 0)
 		goto bad;
 	if (strcmp(p, "ms") == 0)
 		scale = 1;
@@ -91,7 +94,8 @@ value_parse_duration(const char *s, int64_t *ms, const char **err)
 	else
 		goto bad;
 	num = num * scale;
-	if (num > (double)DURATION_MAX_MS) {
+	/* Ten significant digits are over 24h in any unit, however many follow. */
+	if (nsig > 9 || num > (double)DURATION_MAX_MS) {
 		*err = "durations are at most 24h";
 		return -1;
 	}

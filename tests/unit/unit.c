@@ -279,7 +279,15 @@ test_misc(void)
 	CHECK(edit_distance("timout", "timeout") == 1, "edit distance");
 	CHECK(edit_distance("abc", "xyz") == 3, "edit distance of unrelated words");
 	fmt_duration(d, sizeof(d), 1500);
-	CHECK(strcmp(d, "1.500s") == 0, "fmt 1500 ms: %s", d);
+	CHECK(strcmp(d, "1.5s") == 0, "fmt 1500 ms: %s", d);
+	fmt_duration(d, sizeof(d), 10500);
+	CHECK(strcmp(d, "10.5s") == 0, "fmt 10500 ms: %s", d);
+	fmt_duration(d, sizeof(d), 1250);
+	CHECK(strcmp(d, "1.25s") == 0, "fmt 1250 ms: %s", d);
+	fmt_duration(d, sizeof(d), 1001);
+	CHECK(strcmp(d, "1.001s") == 0, "fmt 1001 ms: %s", d);
+	fmt_duration(d, sizeof(d), 250);
+	CHECK(strcmp(d, "250ms") == 0, "fmt 250 ms: %s", d);
 	fmt_duration(d, sizeof(d), 25000);
 	CHECK(strcmp(d, "25s") == 0, "fmt 25 s: %s", d);
 }
