@@ -2,6 +2,7 @@
 #ifndef STOPPLAN_REPORT_H
 #define STOPPLAN_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -38,6 +39,7 @@ struct report {
 	enum report_format format;
 	struct buf json;                    /* JSON and JUnit: the results so far */
 	size_t nok, ninvalid, nskipped, nerrors;
+	bool summary;                       /* text and github: end with "N plans: N ok, ..." */
 };
 
 /* Starts a report in format f. */

@@ -166,15 +166,17 @@ junit_step(struct buf *b, const struct run *r, const struct step *s, const struc
     size_t *skips)
 {
 	const struct journal_step *js = journal_find(j, s->name);
+	const struct plan *p = run_plan(r);
 	enum outcome o = run_outcome(r, s);
+	const char *why, *line_why;
 	int64_t ms = js && js->started && js->ended >= js->started ? js->ended - js->started : 0;
 	int line = s->node ? s->node->line : 0, col = s->node ? s->node->col : 0;
 	char *pos;
 
 	buf_adds(b, "    <testcase");
 	junit_attr(b, "name", s->name);
-	junit_attr(b, "classname", r->plan->name);
-	junit_attr(b, "file", r->plan->file);
+	junit_attr(b, "classname", p->name);
+	junit_attr(b, "file", p->file);
 	buf_printf(b, " line=\"%d\" time=\"%lld.%03lld\"", line, (long long)(ms / 1000), (long long)(ms % 1000));
 	if (o == OUTCOME_OK) {
 		buf_adds(b, "/>\n");
@@ -188,10 +190,12 @@ junit_step(struct buf *b, const struct run *r, const struct step *s, const struc
 		return;
 	}
 	(*fails)++;
-	pos = xasprintf("%s:%d:%d: step %s: %s\n", r->plan->file, line, col, s->name,
-	    js && js->failure ? js->failure : r->where == s && r->why ? r->why : "failed");
+	line_why = run_stopped_at(r, &why) == s && why ? why : "failed";
+	if (js && js->failure)
+		line_why = js->failure;
+	pos = xasprintf("%s:%d:%d: step %s: %s\n", p->file, line, col, s->name, line_why);
 	buf_adds(b, ">\n      <failure type=\"failed\"");
-	junit_attr(b, "message", js && js->failure ? js->failure : r->where == s && r->why ? r->why : "failed");
+	junit_attr(b, "message", line_why);
 	buf_addc(b, '>');
 	junit_escape(b, pos, false);
 	buf_adds(b, "</failure>\n    </testcase>\n");
@@ -203,19 +207,20 @@ junit_write_run(const char *path, const struct run *r, const struct journal *j, 
 {
 	struct buf cases = {0}, b = {0};
 	size_t fails = 0, skips = 0, i;
-	int64_t ms = now_ms() - r->start;
+	const struct plan *p = run_plan(r);
+	int64_t ms = now_ms() - run_started(r);
 	FILE *f;
 	int rc = 0;
 
-	for (i = 0; i < r->plan->nall; i++)
-		junit_step(&cases, r, r->plan->all[i], j, &fails, &skips);
+	for (i = 0; i < p->nall; i++)
+		junit_step(&cases, r, p->all[i], j, &fails, &skips);
 	buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
-	junit_attr(&b, "name", r->plan->name);
+	junit_attr(&b, "name", p->name);
 	buf_printf(&b, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%lld.%03lld\">\n  <testsuite",
-	    r->plan->nall, fails, (long long)(ms / 1000), (long long)(ms % 1000));
-	junit_attr(&b, "name", r->plan->name);
+	    p->nall, fails, (long long)(ms / 1000), (long long)(ms % 1000));
+	junit_attr(&b, "name", p->name);
 	buf_printf(&b, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%lld.%03lld\"",
-	    r->plan->nall, fails, skips, (long long)(ms / 1000), (long long)(ms % 1000));
+	    p->nall, fails, skips, (long long)(ms / 1000), (long long)(ms % 1000));
 	junit_timestamp(&b);
 	buf_adds(&b, ">\n    <properties>\n      <property name=\"exit\"");
 	buf_printf(&b, " value=\"%d\"/>\n    </properties>\n", code);

@@ -158,6 +158,56 @@ log_redact(const char *s)
 	return buf_take(&b);
 }
 
+/* Length of the longest secret (0 without secrets). */
+static size_t
+longest_secret(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < log_nsecrets; i++)
+		if (strlen(log_secrets[i]) > n)
+			n = strlen(log_secrets[i]);
+	return n;
+}
+
+/* Cuts b to at most max bytes, backing off to the start of a UTF-8 sequence. */
+static void
+cut_utf8(struct buf *b, size_t max)
+{
+	if (b->len <= max)
+		return;
+	while (max > 0 && ((unsigned char)b->s[max] & 0xc0) == 0x80)
+		max--;
+	b->len = max;
+	b->s[max] = '\0';
+}
+
+void
+log_excerpt(struct buf *out, const char *s, size_t n, size_t max)
+{
+	/* Mask over max + the longest secret, so that a secret that starts before the cut is whole. */
+	size_t window = n < max + longest_secret() ? n : max + longest_secret(), i;
+	struct buf raw = {0};
+	char *masked;
+
+	for (i = 0; i < window; i++) {
+		if (s[i] == '\0')
+			buf_adds(&raw, "\\x00");
+		else
+			buf_addc(&raw, s[i]);
+	}
+	masked = log_redact(raw.s ? raw.s : "");
+	buf_free(&raw);
+	buf_adds(&raw, masked);
+	free(masked);
+	if (n > max) {
+		cut_utf8(&raw, max);
+		buf_printf(&raw, "... (%zu bytes)", n);
+	}
+	buf_adds(out, raw.s ? raw.s : "");
+	buf_free(&raw);
+}
+
 /* Appends the JSON form of a line to b. */
 static void
 log_json(struct buf *b, const char *step, const char *event, const char *extra, const char *msg)
@@ -193,6 +243,19 @@ log_text(struct buf *b, const char *step, const char *msg)
 	buf_addc(b, '\n');
 }
 
+/* raw with secrets masked, cut to LOG_MESSAGE_MAX bytes: no line may grow with a reply's size. */
+static char *
+capped_redact(const char *raw)
+{
+	size_t n = strlen(raw);
+	struct buf b = {0};
+
+	if (n <= LOG_MESSAGE_MAX)
+		return log_redact(raw);
+	log_excerpt(&b, raw, n, LOG_MESSAGE_MAX);
+	return buf_take(&b);
+}
+
 void
 log_event(const char *step, const char *event, const char *extra, const char *fmt, ...)
 {
@@ -203,7 +266,7 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 	va_start(ap, fmt);
 	raw = xvasprintf(fmt, ap);
 	va_end(ap);
-	msg = log_redact(raw);
+	msg = capped_redact(raw);
 	if (log_hook)
 		log_hook(log_hook_arg, step, event, msg);
 	if (log_quiet)

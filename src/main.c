@@ -9,21 +9,24 @@
 #include <time.h>
 
 #include "budget.h"
+#include "check.h"
 #include "config.h"
 #include "event.h"
 #include "explain.h"
 #include "journal.h"
 #include "junit.h"
-#include "loop.h"
+#include "load.h"
 #include "log.h"
 #include "node.h"
 #include "once.h"
 #include "plan.h"
 #include "report.h"
+#include "resolve.h"
 #include "run.h"
 #include "schema.h"
 #include "util.h"
 #include "validate.h"
+#include "value.h"
 
 static const char usage_text[] =
     "usage: stopplan run PLAN [-p NAME=VALUE]... [--deadline D] [--dry-run] [--log-format text|json]\n"
@@ -39,7 +42,79 @@ enum command {
 	CMD_RUN = 1,
 	CMD_EXPLAIN = 2,
 	CMD_VALIDATE = 4,
+	CMD_SCHEMA = 8,
 };
+
+/* What "stopplan COMMAND --help" prints. */
+struct command_help {
+	const char *name;
+	enum command cmd;
+	const char *text;
+};
+
+static const struct command_help command_helps[] = {
+	{"run", CMD_RUN,
+	    "usage: stopplan run PLAN [options]\n"
+	    "Runs PLAN (\"-\": standard input) inside its deadline, logging each step on standard error.\n"
+	    "  -p, --param NAME=VALUE   sets a param (repeatable)\n"
+	    "  --deadline D             replaces the plan's deadline\n"
+	    "  --dry-run                resolves and prints what would run; sends nothing\n"
+	    "  --log-format text|json   the log's format (default text)\n"
+	    "  --log-file PATH          also writes the log to PATH (repeatable; /proc/1/fd/1: kubectl logs)\n"
+	    "  --once-file PATH         runs the plan once; a second delivery replays the first's exit\n"
+	    "  --grace-period D         the pod's terminationGracePeriodSeconds: caps the deadline\n"
+	    "  --reserve D              time kept for the app after the plan (with --grace-period)\n"
+	    "  --event WHEN             posts a Kubernetes Event about the run: failure, always or never\n"
+	    "                           (default failure in a pod with a service account token, else never)\n"
+	    "  --event-timeout D        the most the event's post may take (default 1s)\n"
+	    "  --probe                  a readiness probe: no log; one line on failure; exit 0 or 1\n"
+	    "  --report junit=FILE      writes a JUnit XML report of the steps to FILE\n"},
+	{"validate", CMD_VALIDATE,
+	    "usage: stopplan validate [options] PATH...\n"
+	    "Checks plans, plans held in ConfigMap manifests, and every plan below a directory.\n"
+	    "  --format text|json|github|junit   the report's format (default text)\n"
+	    "  --grace-period D            checks each plan's worst case against D - reserve\n"
+	    "  --reserve D                 time kept for the app (with --grace-period)\n"
+	    "  --skip-non-plans            YAML named on the command line may be something else\n"},
+	{"explain", CMD_EXPLAIN,
+	    "usage: stopplan explain PLAN [options]\n"
+	    "Prints the resolved steps, their worst cases and whether they fit the deadline.\n"
+	    "  -p, --param NAME=VALUE   sets a param (repeatable)\n"
+	    "  --deadline D             replaces the plan's deadline\n"
+	    "  --grace-period D         also checks the worst case against D - reserve\n"
+	    "  --reserve D              time kept for the app (with --grace-period)\n"},
+	{"schema", CMD_SCHEMA,
+	    "usage: stopplan schema\n"
+	    "Prints the JSON Schema (draft 2020-12) of the plan format.\n"},
+	{NULL, 0, NULL},
+};
+
+/* The help of command cmd. */
+static const struct command_help *
+command_help(enum command cmd)
+{
+	const struct command_help *h;
+
+	for (h = command_helps; h->name && h->cmd != cmd; h++)
+		;
+	return h;
+}
+
+/* True when argv holds --help or -h before any "--"; prints cmd's help then. */
+static bool
+asked_help(int argc, char **argv, enum command cmd)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(command_help(cmd)->text, stdout);
+			fputs("See stopplan(1).\n", stdout);
+			return true;
+		}
+	}
+	return false;
+}
 
 struct options {
 	char **sets;               /* -p NAME=VALUE (point into argv) */
@@ -209,6 +284,30 @@ apply_option(int c, const char *arg, struct options *o)
 	}
 }
 
+/* Reports an option getopt refused: c is ':' for a missing value, '?' for an unknown option. */
+static void
+option_error(int c, const char *arg)
+{
+	const char *names[sizeof(long_options) / sizeof(long_options[0])];
+	char word[64], msg[160];
+	const char *near;
+	size_t n = 0;
+
+	if (c == ':') {
+		usage_error("option '%s' needs a value", arg);
+		return;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg + strspn(arg, "-"), "="), arg + strspn(arg, "-"));
+	for (n = 0; long_options[n].name; n++)
+		names[n] = long_options[n].name;
+	if (strncmp(arg, "--", 2) == 0 && (near = schema_suggest(word, names, n))) {
+		snprintf(msg, sizeof(msg), "unknown option '%%s' (did you mean '--%s'?)", near);
+		usage_error(msg, arg);
+	} else {
+		usage_error("unknown option '%s'", arg);
+	}
+}
+
 /* Parses the options of command cmd; returns the index of the first operand, or -1 (usage error). */
 static int
 parse_options(int argc, char **argv, struct options *o, enum command cmd)
@@ -221,9 +320,9 @@ parse_options(int argc, char **argv, struct options *o, enum command cmd)
 	o->event_timeout = EVENT_TIMEOUT_MS;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
-			usage_error("%s: unknown option or missing value", argv[optind - 1]);
+			option_error(c, argv[optind - 1]);
 			return -1;
 		}
 		if (!(option_commands(c) & cmd)) {
@@ -273,20 +372,11 @@ emit_error(const char *file, const char *what)
 static int
 plan_timing(const char *file, struct options *o, struct loaded *L)
 {
-	struct plan *p = L->plan;
-	char a[32], b[32], *why = NULL;
+	char *why;
 
-	L->budget = budget_of(p, o->grace, o->reserve, o->deadline);
-	L->deadline = budget_run_deadline(p, &L->budget, o->deadline);
-	if (L->budget.grace > 0 && L->budget.reserve >= L->budget.grace) {
-		fmt_duration(a, sizeof(a), L->budget.reserve);
-		fmt_duration(b, sizeof(b), L->budget.grace);
-		why = xasprintf("reserve %s leaves no time for the plan in a grace period of %s", a, b);
-	} else if (p->nfinally && p->worst_finally >= L->deadline) {
-		fmt_duration(a, sizeof(a), p->worst_finally);
-		why = xasprintf("finally steps may take %s, which leaves no time before the deadline", a);
-	}
-	if (!why)
+	L->budget = budget_of(L->plan, o->grace, o->reserve, o->deadline);
+	L->deadline = budget_run_deadline(L->plan, &L->budget, o->deadline);
+	if (!(why = budget_problem(L->plan, &L->budget, L->deadline, false)))
 		return 0;
 	emit_error(file, why);
 	free(why);
@@ -297,7 +387,7 @@ static void
 loaded_free(struct loaded *L)
 {
 	if (L->plan)
-		run_free_params(L->plan, L->params);
+		resolve_free_params(L->plan, L->params);
 	plan_free(L->plan);
 	free(L->text);
 	memset(L, 0, sizeof(*L));
@@ -312,11 +402,14 @@ load_plan(const char *file, struct options *o, bool lenient, struct loaded *L)
 	size_t ndocs;
 
 	diag_init(&d, strcmp(file, "-") == 0 ? "<stdin>" : file);
-	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0)
-		L->plan = plan_from_docs(file, docs, ndocs, &d);
-	if (L->plan && !(L->params = run_resolve(L->plan, o->sets, o->nsets, lenient, &d))) {
-		plan_free(L->plan);
-		L->plan = NULL;
+	/* The phases in order: load, check, resolve (run comes later). */
+	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0) {
+		L->plan = plan_load(file, docs, ndocs, &d);
+		if (plan_check(L->plan, &d) < 0 || d.n > 0 ||
+		    !(L->params = resolve_params(L->plan, o->sets, o->nsets, lenient, &d))) {
+			plan_free(L->plan);
+			L->plan = NULL;
+		}
 	}
 	emit_diag(&d);
 	diag_free(&d);
@@ -355,22 +448,24 @@ static void
 run_reports(const struct options *o, struct run *r, const struct journal *j, int code, int64_t first,
     int64_t grace)
 {
-	int64_t timeout = o->event_timeout;
-	const struct step *f = r->where ? failing_step(r, r->where, j) : NULL;
+	int64_t timeout = o->event_timeout, took = now_ms() - run_started(r);
+	const char *why;
+	const struct step *where = run_stopped_at(r, &why);
+	const struct step *f = where ? failing_step(r, where, j) : NULL;
 	const struct journal_step *s = f ? journal_find(j, f->name) : NULL;
 	struct event_run er = {0};
 	char *msg;
 
-	er.plan = r->plan->name;
+	er.plan = run_plan(r)->name;
 	er.code = code;
-	er.line = r->why;
+	er.line = why;
 	if (s && s->failure) {
 		er.step = f->name;
 		er.line = s->failure;
-	} else if (r->where) {
-		er.step = r->where->name;
+	} else if (where) {
+		er.step = where->name;
 	}
-	er.ms = now_ms() - r->start;
+	er.ms = took;
 	er.first = first;
 	er.last = wall_ms();
 	if (o->probe && code) {
@@ -380,9 +475,9 @@ run_reports(const struct options *o, struct run *r, const struct journal *j, int
 	}
 	if (o->junit_file && junit_write_run(o->junit_file, r, j, code) < 0)
 		log_event(NULL, "report", NULL, "warning: --report junit=%s: %s", o->junit_file, strerror(errno));
-	if (grace > 0 && timeout > grace - (now_ms() - r->start))
-		timeout = grace - (now_ms() - r->start);
-	event_post(event_resolve(o->event), &er, timeout > 0 ? timeout : 1, r->loop);
+	if (grace > 0 && timeout > grace - (now_ms() - run_started(r)))
+		timeout = grace - (now_ms() - run_started(r));
+	event_post(event_resolve(o->event), &er, timeout > 0 ? timeout : 1, run_loop(r));
 }
 
 /* Runs the plan with the given deadline; the run takes over the params. */
@@ -459,23 +554,22 @@ open_log_files(const struct options *o)
 			    strerror(errno));
 }
 
+/* run and explain: load, check and resolve one plan, then run it or print what it would do. */
 static int
-cmd_run(int argc, char **argv)
+cmd_plan(int argc, char **argv, enum command cmd)
 {
 	struct options o;
 	struct loaded L = {0};
-	int i, code;
+	int i, code = EXIT_USAGE;
 
-	if ((i = parse_options(argc, argv, &o, CMD_RUN)) < 0 || i != argc - 1) {
+	if ((i = parse_options(argc, argv, &o, cmd)) < 0 || i != argc - 1) {
 		if (i >= 0)
 			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
-		options_free(&o);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (o.probe && (o.nlog_files || o.once_file)) {
 		usage_error("%s", o.nlog_files ? "--probe writes no --log-file" : "--probe keeps no --once-file");
-		options_free(&o);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (o.probe) {
 		/* A probe every few seconds must not flood the log: nothing on success, one line on failure. */
@@ -483,41 +577,24 @@ cmd_run(int argc, char **argv)
 		if (o.event == EVENT_DEFAULT)
 			o.event = EVENT_NEVER;
 	}
-	log_set_format(o.log_format);
-	open_log_files(&o);
-	if (load_plan(argv[i], &o, false, &L) < 0) {
-		code = EXIT_USAGE;
-	} else {
-		run_register_secrets(L.plan, L.params);
-		if (o.dry_run) {
-			explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, true);
-			code = EXIT_OK;
-		} else {
-			code = o.once_file ? run_once(o.once_file, &L, &o) : run_loaded(&L, L.deadline, &o);
-		}
+	if (cmd == CMD_RUN) {
+		log_set_format(o.log_format);
+		open_log_files(&o);
 	}
-	if (o.probe && code != EXIT_OK)
-		code = EXIT_FAILED;
-	loaded_free(&L);
-	options_free(&o);
-	return finish(code);
-}
-
-static int
-cmd_explain(int argc, char **argv)
-{
-	struct options o;
-	struct loaded L = {0};
-	int i, code = EXIT_USAGE;
-
-	if ((i = parse_options(argc, argv, &o, CMD_EXPLAIN)) < 0 || i != argc - 1) {
-		if (i >= 0)
-			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
-	} else if (load_plan(argv[i], &o, true, &L) == 0) {
-		run_register_secrets(L.plan, L.params);
-		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, false);
+	if (load_plan(argv[i], &o, cmd == CMD_EXPLAIN, &L) < 0) {
+		code = o.probe ? EXIT_FAILED : EXIT_USAGE;
+		goto out;
+	}
+	resolve_register_secrets(L.plan, L.params);
+	if (cmd == CMD_EXPLAIN || o.dry_run) {
+		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, cmd == CMD_RUN);
 		code = EXIT_OK;
+	} else {
+		code = o.once_file ? run_once(o.once_file, &L, &o) : run_loaded(&L, L.deadline, &o);
+		if (o.probe && code != EXIT_OK)
+			code = EXIT_FAILED;
 	}
+out:
 	loaded_free(&L);
 	options_free(&o);
 	return finish(code);
@@ -556,9 +633,38 @@ cmd_schema(int argc, char **argv)
 	return finish(EXIT_OK);
 }
 
+/* The command named NAME, or NULL. */
+static const struct command_help *
+command_named(const char *name)
+{
+	const struct command_help *h;
+
+	for (h = command_helps; h->name; h++)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+static int
+unknown_command(const char *name)
+{
+	const char *names[sizeof(command_helps) / sizeof(command_helps[0])];
+	const char *near;
+	char msg[96];
+	size_t n;
+
+	for (n = 0; command_helps[n].name; n++)
+		names[n] = command_helps[n].name;
+	if (!(near = schema_suggest(name, names, n)))
+		return usage_error("unknown command '%s'", name);
+	snprintf(msg, sizeof(msg), "unknown command '%%s' (did you mean '%s'?)", near);
+	return usage_error(msg, name);
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct command_help *h;
 	int code;
 
 	/* A closed log pipe must never kill a run. */
@@ -574,16 +680,18 @@ main(int argc, char **argv)
 		printf("stopplan %s\n", PACKAGE_VERSION);
 		return finish(EXIT_OK);
 	}
-	if (strcmp(argv[1], "run") == 0)
-		code = cmd_run(argc - 1, argv + 1);
+	if ((h = command_named(argv[1])) && asked_help(argc - 1, argv + 1, h->cmd))
+		code = finish(EXIT_OK);
+	else if (strcmp(argv[1], "run") == 0)
+		code = cmd_plan(argc - 1, argv + 1, CMD_RUN);
 	else if (strcmp(argv[1], "validate") == 0)
 		code = cmd_validate(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "explain") == 0)
-		code = cmd_explain(argc - 1, argv + 1);
+		code = cmd_plan(argc - 1, argv + 1, CMD_EXPLAIN);
 	else if (strcmp(argv[1], "schema") == 0)
 		code = cmd_schema(argc - 1, argv + 1);
 	else
-		code = usage_error("unknown command '%s'", argv[1]);
+		code = unknown_command(argv[1]);
 	log_free();
 	return code;
 }

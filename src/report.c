@@ -157,6 +157,18 @@ report_add(struct report *r, const struct report_item *it)
 		print_text(it, r->format == REPORT_GITHUB);
 }
 
+/* "12 plans: 11 ok, 1 with errors, 3 files skipped" */
+static void
+print_summary(const struct report *r)
+{
+	size_t plans = r->nok + r->ninvalid;
+
+	printf("%zu plan%s: %zu ok, %zu with errors", plans, plans == 1 ? "" : "s", r->nok, r->ninvalid);
+	if (r->nskipped)
+		printf(", %zu file%s skipped", r->nskipped, r->nskipped == 1 ? "" : "s");
+	putchar('\n');
+}
+
 void
 report_finish(struct report *r)
 {
@@ -166,5 +178,7 @@ report_finish(struct report *r)
 		    r->json.s ? r->json.s : "");
 	else if (r->format == REPORT_JUNIT)
 		junit_validate_print(&r->json, r->nok + r->ninvalid + r->nskipped, r->ninvalid, r->nskipped);
+	else if (r->summary)
+		print_summary(r);
 	buf_free(&r->json);
 }
