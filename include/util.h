@@ -56,5 +56,10 @@ void json_escape(struct buf *b, const char *s, size_t n);
 /* Appends s to b as one log line: line breaks, control characters and bytes that are not UTF-8
  * escaped (\n, \r, \xNN), and C1 controls and U+2028/U+2029 as \uNNNN. */
 void text_escape(struct buf *b, const char *s);
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0 when it is not valid
+ * (overlong, a surrogate, above U+10FFFF, cut short). */
+size_t utf8_len(const unsigned char *s, size_t n);
+/* The length of s (n bytes) cut to at most max bytes without splitting a UTF-8 sequence. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
 
 #endif

@@ -87,19 +87,6 @@ event_read(const char *dir, const char *name)
 	return s;
 }
 
-/* Cuts s to at most max bytes, never inside a UTF-8 sequence. */
-static void
-event_cut(char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	s[max] = '\0';
-}
-
 char *
 event_message(const struct event_run *er)
 {
@@ -112,7 +99,7 @@ event_message(const struct event_run *er)
 		    er->line ? er->line : "failed");
 	else
 		m = xasprintf("plan %s failed (exit %d): %s", er->plan, er->code, er->line ? er->line : "failed");
-	event_cut(m, EVENT_MESSAGE_MAX);
+	m[utf8_cut(m, strlen(m), EVENT_MESSAGE_MAX)] = '\0';
 	return m;
 }
 
@@ -243,7 +230,7 @@ event_refusal(const char *reply)
 		if (m[n] == '\\' && m[n + 1])
 			n++;
 	s = xasprintf(": %.*s", (int)n, m);
-	event_cut(s, 202);
+	s[utf8_cut(s, strlen(s), 202)] = '\0';
 	return s;
 }
 

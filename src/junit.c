@@ -14,31 +14,16 @@
 #include "report.h"
 #include "run.h"
 
-/* The length of the UTF-8 sequence at s (1-4), or 0 when it is not one XML allows. */
+/* The length of the character at s (1-4 bytes) when XML 1.0 allows it (valid UTF-8; no control
+ * but tab, line feed and carriage return; not U+FFFE or U+FFFF), else 0. */
 static size_t
 junit_utf8(const unsigned char *s)
 {
-	unsigned c = s[0];
-	size_t n, i;
-	unsigned long cp;
+	size_t n = utf8_len(s, strnlen((const char *)s, 4));
 
-	if (c < 0x80)
-		return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
+	if (n == 1 && s[0] < 0x20 && s[0] != '\t' && s[0] != '\n' && s[0] != '\r')
 		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+	if (n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
 		return 0;
 	return n;
 }

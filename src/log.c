@@ -170,18 +170,6 @@ longest_secret(void)
 	return n;
 }
 
-/* Cuts b to at most max bytes, backing off to the start of a UTF-8 sequence. */
-static void
-cut_utf8(struct buf *b, size_t max)
-{
-	if (b->len <= max)
-		return;
-	while (max > 0 && ((unsigned char)b->s[max] & 0xc0) == 0x80)
-		max--;
-	b->len = max;
-	b->s[max] = '\0';
-}
-
 void
 log_excerpt(struct buf *out, const char *s, size_t n, size_t max)
 {
@@ -201,7 +189,8 @@ log_excerpt(struct buf *out, const char *s, size_t n, size_t max)
 	buf_adds(&raw, masked);
 	free(masked);
 	if (n > max) {
-		cut_utf8(&raw, max);
+		raw.len = utf8_cut(raw.s, raw.len, max);
+		raw.s[raw.len] = '\0';
 		buf_printf(&raw, "... (%zu bytes)", n);
 	}
 	buf_adds(out, raw.s ? raw.s : "");

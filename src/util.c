@@ -245,8 +245,7 @@ edit_distance(const char *a, const char *b)
 	return row[lb] > 99 ? 99 : row[lb];
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid. */
-static size_t
+size_t
 utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
@@ -273,6 +272,16 @@ utf8_len(const unsigned char *s, size_t n)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+size_t
+utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
 }
 
 /* True for code points that break or hide lines in logs and terminals: C1 controls and the Unicode

@@ -344,11 +344,11 @@ test_junit(void)
 	CHECK(strstr(b.s, "a&lt;b&gt;.yaml:3:7: error: bad") != NULL, "junit: the error with its position");
 	b.len = 0;
 	it.status = REPORT_SKIPPED;
-	it.reason = "why\x01\x1f\ttab\nline \xff\xfe caf\xc3\xa9 \xed\xa0\x80";
+	it.reason = "why\x01\x1f\ttab\nline \xff\xfe caf\xc3\xa9 \xed\xa0\x80 \xef\xbf\xbe \xf0\x9f\x98\x80 \xc0\xaf";
 	junit_validate_case(&b, &it);
-	CHECK(strstr(b.s, "message=\"why??&#9;tab&#10;line ?? caf\xc3\xa9 ???\"") != NULL, "junit: control "
-	    "characters, invalid UTF-8 and surrogates replaced, UTF-8 kept, tab and newline kept as references "
-	    "in attributes");
+	CHECK(strstr(b.s, "message=\"why??&#9;tab&#10;line ?? caf\xc3\xa9 ??? ??? \xf0\x9f\x98\x80 ??\"") != NULL,
+	    "junit: control characters, invalid and overlong UTF-8, surrogates and U+FFFE replaced, UTF-8 kept, "
+	    "tab and newline kept as references in attributes");
 	buf_free(&b);
 	diag_free(&d);
 }
