@@ -194,7 +194,9 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 		names[n++] = xasprintf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), name_cmp);
+	/* An empty directory leaves names NULL, which qsort may not be given. */
+	if (n > 0)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		if (stat(names[i], &st) == 0 && (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && has_yaml_suffix(names[i]))))
 			validate_path(v, names[i], true);
