@@ -51,6 +51,7 @@ struct output {
 
 struct result {
 	enum outcome outcome;
+	long long attempt;          /* the attempt under way or last made (0: none yet) */
 	struct output *outs;
 	size_t nouts;
 };
@@ -333,19 +334,41 @@ exec_free(struct exec *e)
 	free(e);
 }
 
+/* The JSON members that place an event of e: its attempt and, for a nested step, the attempt of
+ * each enclosing group that retries ("group_attempt" of the nearest one). */
+static void
+attempt_members(const struct exec *e, char *out, size_t size)
+{
+	const struct step *g;
+
+	snprintf(out, size, "\"attempt\":%lld", e->attempt);
+	for (g = e->step->parent; g; g = g->parent) {
+		if (g->retry.attempts > 1) {
+			snprintf(out + strlen(out), size - strlen(out), ",\"group_attempt\":%lld",
+			    e->run->results[g->id].attempt);
+			break;
+		}
+	}
+}
+
+/* The first attempt of a step has a start line; a retried step's later attempts do not, so that
+ * each attempt writes at most one line (its outcome, with the retry that follows). */
 static void
 log_start(struct exec *e)
 {
-	struct tmpl_env env = run_tmpl_env(e->run, true);
+	struct tmpl_env env;
 	struct buf b = {0};
-	char extra[64];
+	char extra[96];
 
+	if (e->attempt > 1)
+		return;
+	env = run_tmpl_env(e->run, true);
 	if (e->step->kind->describe)
 		e->step->kind->describe(e->step, &env, &b);
-	snprintf(extra, sizeof(extra), "\"attempt\":%lld", e->attempt);
+	attempt_members(e, extra, sizeof(extra));
 	if (e->step->retry.attempts > 1)
-		log_event(e->step->name, "start", extra, "start (attempt %lld/%lld): %s", e->attempt,
-		    e->step->retry.attempts, b.s ? b.s : "");
+		log_event(e->step->name, "start", extra, "start (attempt 1/%lld): %s", e->step->retry.attempts,
+		    b.s ? b.s : "");
 	else
 		log_event(e->step->name, "start", extra, "start: %s", b.s ? b.s : "");
 	buf_free(&b);
@@ -364,6 +387,7 @@ exec_start_attempt(struct exec *e)
 		result_reset(e->run, e->step);
 	e->phase = PHASE_ATTEMPT;
 	e->started = now_ms();
+	e->run->results[e->step->id].attempt = e->attempt;
 	log_start(e);
 	st = e->step->kind->start(e);
 	return st;
@@ -387,20 +411,34 @@ retry_delay(struct exec *e)
 	return (int64_t)d;
 }
 
+/* The outcome line of an attempt. A retried step says which attempt it was ("(attempt 3/5)") and,
+ * when another follows, when: "...: failed: ERROR; retrying in 1s" is the one line of a failed
+ * attempt (event "retry" in the JSON log, with "delay_ms"). */
 static void
-log_outcome(struct exec *e, bool ok)
+log_outcome(struct exec *e, bool ok, int64_t retry_in)
 {
-	char extra[128];
+	char extra[192], which[64] = "", then[48] = "", d[32];
 	int64_t ms = now_ms() - e->started;
+	const char *event = ok ? "ok" : retry_in >= 0 ? "retry" : "failed";
 
-	snprintf(extra, sizeof(extra), "\"outcome\":\"%s\",\"attempt\":%lld,\"ms\":%lld", ok ? "ok" : "failed",
-	    e->attempt, (long long)ms);
+	snprintf(extra, sizeof(extra), "\"outcome\":\"%s\",", ok ? "ok" : "failed");
+	attempt_members(e, extra + strlen(extra), sizeof(extra) - strlen(extra));
+	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",\"ms\":%lld", (long long)ms);
+	if (e->step->retry.attempts > 1 && (!ok || e->attempt > 1))
+		snprintf(which, sizeof(which), " (attempt %lld/%lld)", e->attempt, e->step->retry.attempts);
+	if (retry_in >= 0) {
+		fmt_duration(d, sizeof(d), retry_in);
+		snprintf(then, sizeof(then), "; retrying in %s", d);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",\"delay_ms\":%lld",
+		    (long long)retry_in);
+	}
 	if (ok)
-		log_event(e->step->name, "ok", extra, "%s", e->detail ? e->detail : "ok");
+		log_event(e->step->name, event, extra, "%s%s", e->detail ? e->detail : "ok", which);
 	else if (e->detail)
-		log_event(e->step->name, "failed", extra, "%s: failed: %s", e->detail, e->error ? e->error : "failed");
+		log_event(e->step->name, event, extra, "%s: failed: %s%s%s", e->detail, e->error ? e->error : "failed",
+		    which, then);
 	else
-		log_event(e->step->name, "failed", extra, "failed: %s", e->error ? e->error : "failed");
+		log_event(e->step->name, event, extra, "failed: %s%s%s", e->error ? e->error : "failed", which, then);
 }
 
 static const struct policy *
@@ -451,7 +489,6 @@ exec_attempt_failed(struct exec *e)
 {
 	struct run *r = e->run;
 	int64_t now = now_ms(), need;
-	char d[32];
 
 	if (r->code) {
 		exec_end_attempt(e);
@@ -468,19 +505,21 @@ exec_attempt_failed(struct exec *e)
 		run_stop(r, EXIT_DEADLINE, e->step, "deadline exceeded");
 		return exec_finish(e, OUTCOME_FAILED);
 	}
-	log_outcome(e, false);
-	if (e->attempt >= e->step->retry.attempts)
+	if (e->attempt >= e->step->retry.attempts) {
+		log_outcome(e, false, -1);
 		return exec_finish(e, OUTCOME_FAILED);
-	exec_end_attempt(e);
+	}
 	e->delay = retry_delay(e);
 	need = step_need(e->step);
 	if (now + e->delay + need > r->deadline) {
+		log_outcome(e, false, -1);
+		exec_end_attempt(e);
 		log_event(e->step->name, "retry", NULL, "no time left for attempt %lld/%lld before the deadline",
 		    e->attempt + 1, e->step->retry.attempts);
 		return exec_finish(e, OUTCOME_FAILED);
 	}
-	fmt_duration(d, sizeof(d), e->delay);
-	log_event(e->step->name, "retry", NULL, "retrying in %s", d);
+	log_outcome(e, false, e->delay);
+	exec_end_attempt(e);
 	e->phase = PHASE_DELAY;
 	e->wake = now + e->delay;
 	loop_wake_at(r->loop, e->wake);
@@ -493,7 +532,7 @@ exec_step(struct exec *e, int st)
 	if (st == EXEC_RUNNING)
 		return VERDICT_RUNNING;
 	if (st == EXEC_OK) {
-		log_outcome(e, true);
+		log_outcome(e, true, -1);
 		return exec_finish(e, OUTCOME_OK);
 	}
 	return exec_attempt_failed(e);
