@@ -49,6 +49,9 @@ struct step_kind {
 	int64_t (*need)(const struct step *s);
 	/* True when the step has output FIELD, for "${steps.NAME.FIELD}". NULL: no outputs. */
 	bool (*has_field)(const struct step *s, const char *field);
+	/* Puts the names of the step's outputs (at most max) in names, for "did you mean" hints;
+	 * returns how many. NULL: no hints. */
+	size_t (*fields)(const struct step *s, const char **names, size_t max);
 	/* Appends a one-line description ("GET URL") rendered with env, for explain and logs. NULL:
 	 * nothing. */
 	void (*describe)(const struct step *s, const struct tmpl_env *env, struct buf *out);

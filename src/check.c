@@ -190,6 +190,23 @@ part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
 }
 
 /* Resolves the references of one template; returns true when every param it uses has a default. */
+/* "step 'a' (http-call) has no output 'stat' (did you mean 'status'?)" */
+static void
+no_output_error(const struct tmpl_part *part, int line, int col, struct diag *d)
+{
+	const struct step *s = part->step;
+	const char *names[64], *near = NULL;
+	size_t n = s->kind->fields ? s->kind->fields(s, names, LEN(names)) : 0;
+
+	if (n)
+		near = schema_suggest(part->field, names, n);
+	if (near)
+		diag_error(d, line, col, "step '%s' (%s) has no output '%s' (did you mean '%s'?)", part->text,
+		    s->kind->name, part->field, near);
+	else
+		diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text, s->kind->name, part->field);
+}
+
 static bool
 check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 {
@@ -226,8 +243,7 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
 			if (part->step && part->step->loaded && (!part->step->kind->has_field ||
 			    !part->step->kind->has_field(part->step, part->field)))
-				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
-				    part->step->kind ? part->step->kind->name : "?", part->field);
+				no_output_error(part, line, col, d);
 			break;
 		}
 	}

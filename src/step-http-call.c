@@ -392,6 +392,18 @@ http_call_has_field(const struct step *s, const char *field)
 	    (strncmp(field, "headers.", 8) == 0 && field[8]);
 }
 
+static size_t
+http_call_fields(const struct step *s, const char **names, size_t max)
+{
+	static const char *const fields[] = {"status", "body", "time", "headers.NAME"};
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < LEN(fields) && i < max; i++)
+		names[i] = fields[i];
+	return i;
+}
+
 static void
 http_call_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
 {
@@ -654,6 +666,7 @@ const struct step_kind step_http_call_kind = {
 	.worst = http_call_worst,
 	.need = http_call_need,
 	.has_field = http_call_has_field,
+	.fields = http_call_fields,
 	.describe = http_call_describe,
 	.start = http_call_start,
 	.poll = http_call_poll,
