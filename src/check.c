@@ -1,7 +1,9 @@
 /* check.c: the second phase: static checks over the whole plan AST (names, references, templates,
  * params, timing); it compiles regexes and resolves references in place, and never reads YAML. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "budget.h"
 #include "check.h"
@@ -250,6 +252,24 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 	return defaults;
 }
 
+/* A templated URL whose literal start already names its scheme ("ftp://${host}/") must name http
+ * or https: known at validate, not only once rendered. */
+static void
+check_url_scheme(const struct tmpl *t, struct diag *d)
+{
+	const struct tmpl_part *first = t->nparts ? &t->parts[0] : NULL;
+	size_t n;
+
+	if (!first || first->ref != TREF_LITERAL || !isalpha((unsigned char)first->text[0]))
+		return;
+	n = strspn(first->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if (n >= first->len || first->text[n] != ':')
+		return;
+	if ((n == 4 && strncasecmp(first->text, "http", 4) == 0) || (n == 5 && strncasecmp(first->text, "https", 5) == 0))
+		return;
+	diag_at(d, t->node, "'%s': only http:// and https:// URLs are allowed", t->node->str);
+}
+
 static void
 check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 {
@@ -272,6 +292,8 @@ check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 			diag_at(d, t->node, "'%s': %s", t->value, why);
 		return;
 	}
+	if (t->type == TTYPE_URL)
+		check_url_scheme(t, d);
 	if (!defaults)
 		return;
 	vals = xcalloc(p->nparams + 1, sizeof(*vals));
