@@ -137,6 +137,19 @@ check_names(struct plan *p, struct diag *d)
 }
 
 static void
+check_param_cond(struct plan *p, struct cond *c, struct diag *d)
+{
+	const char *near;
+
+	if ((c->param = plan_param_index(p, c->name)) >= 0)
+		return;
+	if ((near = suggest_param(p, c->name)))
+		diag_at(d, c->node, "undefined param '%s' (did you mean '%s'?)", c->name, near);
+	else
+		diag_at(d, c->node, "undefined param '%s'", c->name);
+}
+
+static void
 check_conds(struct plan *p, struct diag *d)
 {
 	size_t i, j;
@@ -147,7 +160,10 @@ check_conds(struct plan *p, struct diag *d)
 		for (j = 0; j < s->nconds; j++) {
 			struct cond *c = &s->conds[j];
 
-			c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
+			if (c->kind >= COND_PARAM_EQUALS)
+				check_param_cond(p, c, d);
+			else
+				c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
 		}
 	}
 }

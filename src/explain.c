@@ -36,8 +36,26 @@ describe_when(const struct step *s, struct buf *b)
 	static const char *const kinds[] = {"succeeded", "failed", "skipped"};
 	size_t i;
 
-	for (i = 0; i < s->nconds; i++)
-		buf_printf(b, "%s%s %s", i ? ", " : "; when ", s->conds[i].name, kinds[s->conds[i].kind]);
+	for (i = 0; i < s->nconds; i++) {
+		const struct cond *c = &s->conds[i];
+
+		buf_adds(b, i ? ", " : "; when ");
+		switch (c->kind) {
+		case COND_SUCCEEDED:
+		case COND_FAILED:
+		case COND_SKIPPED:
+			buf_printf(b, "%s %s", c->name, kinds[c->kind]);
+			break;
+		case COND_PARAM_EQUALS:
+		case COND_PARAM_NOT_EQUALS:
+			buf_printf(b, "param %s %s '%s'", c->name, c->kind == COND_PARAM_EQUALS ? "==" : "!=", c->value);
+			break;
+		case COND_PARAM_EMPTY:
+		case COND_PARAM_NOT_EMPTY:
+			buf_printf(b, "param %s %s", c->name, c->kind == COND_PARAM_EMPTY ? "empty" : "not empty");
+			break;
+		}
+	}
 }
 
 static void

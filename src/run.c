@@ -272,14 +272,48 @@ run_stop(struct run *r, int code, const struct step *where, const char *why)
 static bool
 cond_holds(const struct run *r, const struct cond *c)
 {
-	enum outcome o = r->results[c->step->id].outcome;
+	const char *v = c->kind >= COND_PARAM_EQUALS ? r->params[c->param] : NULL;
 
 	switch (c->kind) {
-	case COND_SUCCEEDED: return o == OUTCOME_OK;
-	case COND_FAILED: return o == OUTCOME_FAILED;
-	case COND_SKIPPED: return o == OUTCOME_SKIPPED;
+	case COND_SUCCEEDED: return r->results[c->step->id].outcome == OUTCOME_OK;
+	case COND_FAILED: return r->results[c->step->id].outcome == OUTCOME_FAILED;
+	case COND_SKIPPED: return r->results[c->step->id].outcome == OUTCOME_SKIPPED;
+	case COND_PARAM_EQUALS: return v && strcmp(v, c->value) == 0;
+	case COND_PARAM_NOT_EQUALS: return !v || strcmp(v, c->value) != 0;
+	case COND_PARAM_EMPTY: return !v || !*v;
+	case COND_PARAM_NOT_EMPTY: return v && *v;
 	}
 	return false;
+}
+
+/* The skipped line: "skipped: offline is failed, not ok", "skipped: param region is 'eu', not 'us'". */
+static void
+log_skipped(const struct run *r, const struct step *s, const struct cond *c)
+{
+	static const char *const wanted[] = {"ok", "failed", "skipped"};
+	const char *v = c->kind >= COND_PARAM_EQUALS ? r->params[c->param] : NULL;
+
+	switch (c->kind) {
+	case COND_SUCCEEDED:
+	case COND_FAILED:
+	case COND_SKIPPED:
+		log_event(s->name, "skipped", NULL, "skipped: %s is %s, not %s", c->name,
+		    outcome_names[run_outcome(r, c->step)], wanted[c->kind]);
+		break;
+	case COND_PARAM_EQUALS:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is %s%s%s, not '%s'", c->name, v ? "'" : "",
+		    v ? v : "not set", v ? "'" : "", c->value);
+		break;
+	case COND_PARAM_NOT_EQUALS:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is '%s'", c->name, c->value);
+		break;
+	case COND_PARAM_EMPTY:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is not empty", c->name);
+		break;
+	case COND_PARAM_NOT_EMPTY:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is empty", c->name);
+		break;
+	}
 }
 
 static const struct cond *
@@ -547,9 +581,7 @@ exec_poll(struct exec *e)
 	switch (e->phase) {
 	case PHASE_IDLE:
 		if ((c = failing_cond(e->run, e->step))) {
-			log_event(e->step->name, "skipped", NULL, "skipped: %s is %s, not %s", c->name,
-			    outcome_names[run_outcome(e->run, c->step)],
-			    c->kind == COND_SUCCEEDED ? "ok" : c->kind == COND_FAILED ? "failed" : "skipped");
+			log_skipped(e->run, e->step, c);
 			mark_skipped(e->run, e->step);
 			e->phase = PHASE_DONE;
 			return VERDICT_GO_ON;
