@@ -51,6 +51,8 @@ struct output {
 
 struct result {
 	enum outcome outcome;
+	enum policy_kind handled;   /* FAILED: POLICY_CONTINUE or POLICY_WARN when the plan went on as its
+	                             * author asked (the summary counts it as tolerated or warned) */
 	long long attempt;          /* the attempt under way or last made (0: none yet) */
 	struct output *outs;
 	size_t nouts;
@@ -89,6 +91,7 @@ result_clear(struct result *res)
 	res->outs = NULL;
 	res->nouts = 0;
 	res->outcome = OUTCOME_NOT_RUN;
+	res->handled = POLICY_NONE;
 }
 
 /* Forgets the outcomes and outputs of s and everything nested in it (a new attempt of a group). */
@@ -501,9 +504,11 @@ exec_finish(struct exec *e, enum outcome o)
 	switch (pol->kind) {
 	case POLICY_CONTINUE:
 		log_event(e->step->name, "continue", NULL, "continuing (fail-policy continue)");
+		e->run->results[e->step->id].handled = POLICY_CONTINUE;
 		return VERDICT_GO_ON;
 	case POLICY_WARN:
 		log_event(e->step->name, "warning", NULL, "warning: %s", pol->message);
+		e->run->results[e->step->id].handled = POLICY_WARN;
 		return VERDICT_GO_ON;
 	case POLICY_ABORT:
 		run_stop(e->run, EXIT_FAILED, e->step, e->error);
@@ -866,29 +871,48 @@ run_drive(struct run *r, struct seq *q)
 	}
 }
 
+/* The summary's counts, in this order. A failure the plan went on from as its author asked
+ * (fail-policy continue or warn) is "tolerated" or "warned", never "failed": a run that did what
+ * was intended does not read as a failure. */
+enum tally { TALLY_OK, TALLY_FAILED, TALLY_TOLERATED, TALLY_WARNED, TALLY_SKIPPED, TALLY_NOT_RUN, NTALLY };
+
+static enum tally
+tally_of(const struct run *r, const struct step *s)
+{
+	const struct step *g;
+
+	switch (r->results[s->id].outcome) {
+	case OUTCOME_OK: return TALLY_OK;
+	case OUTCOME_SKIPPED: return TALLY_SKIPPED;
+	case OUTCOME_NOT_RUN: return TALLY_NOT_RUN;
+	case OUTCOME_FAILED: break;
+	}
+	/* A nested failure without a policy of its own failed its group: it counts as the group. */
+	for (g = s; g && r->results[g->id].handled == POLICY_NONE && g->policy.kind == POLICY_NONE; g = g->parent)
+		;
+	if (!g || r->results[g->id].outcome != OUTCOME_FAILED)
+		return TALLY_FAILED;
+	return r->results[g->id].handled == POLICY_CONTINUE ? TALLY_TOLERATED :
+	    r->results[g->id].handled == POLICY_WARN ? TALLY_WARNED : TALLY_FAILED;
+}
+
 static void
 run_summary(struct run *r, int code)
 {
-	size_t counts[4] = {0}, i;
+	static const char *const names[NTALLY] = {"ok", "failed", "tolerated", "warned", "skipped", "not-run"};
+	static const char *const keys[NTALLY] = {"ok", "failed", "tolerated", "warned", "skipped", "not_run"};
+	size_t counts[NTALLY] = {0}, i;
 	struct buf b = {0}, extra = {0};
 	int64_t ms = now_ms() - r->start;
-	bool first = true;
 
 	for (i = 0; i < r->plan->nall; i++)
-		counts[r->results[i].outcome]++;
-	for (i = 1; i <= 3; i++) {
-		static const size_t order[] = {0, OUTCOME_OK, OUTCOME_FAILED, OUTCOME_SKIPPED};
-
-		if (!counts[order[i]])
-			continue;
-		buf_printf(&b, "%s%zu %s", first ? "" : ", ", counts[order[i]], outcome_names[order[i]]);
-		first = false;
+		counts[tally_of(r, r->plan->all[i])]++;
+	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld", code, (long long)ms);
+	for (i = 0; i < NTALLY; i++) {
+		buf_printf(&extra, ",\"%s\":%zu", keys[i], counts[i]);
+		if (counts[i])
+			buf_printf(&b, "%s%zu %s", b.len ? ", " : "", counts[i], names[i]);
 	}
-	if (counts[OUTCOME_NOT_RUN])
-		buf_printf(&b, "%s%zu not-run", first ? "" : ", ", counts[OUTCOME_NOT_RUN]);
-	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld,\"ok\":%zu,\"failed\":%zu,\"skipped\":%zu,\"not_run\":%zu",
-	    code, (long long)ms, counts[OUTCOME_OK], counts[OUTCOME_FAILED], counts[OUTCOME_SKIPPED],
-	    counts[OUTCOME_NOT_RUN]);
 	if (code == 0)
 		log_event(NULL, "summary", extra.s, "plan %s succeeded in %lld ms: %s", r->plan->name, (long long)ms, b.s ? b.s : "");
 	else if (r->where)
