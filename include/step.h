@@ -55,6 +55,9 @@ struct step_kind {
 	/* Appends a one-line description ("GET URL") rendered with env, for explain and logs. NULL:
 	 * nothing. */
 	void (*describe)(const struct step *s, const struct tmpl_env *env, struct buf *out);
+	/* Appends lines ("NAME: VALUE\n") that explain and --dry-run show under the step: what the
+	 * describe line leaves out, such as a request's headers and body. NULL: none. */
+	void (*details)(const struct step *s, const struct tmpl_env *env, struct buf *out);
 	/* Starts an attempt (may set e->state); returns EXEC_RUNNING, EXEC_OK or EXEC_FAILED. Required. */
 	int (*start)(struct exec *e);
 	/* Advances a running attempt; returns EXEC_RUNNING, EXEC_OK or EXEC_FAILED. NULL: start never
