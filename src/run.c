@@ -474,7 +474,7 @@ exec_attempt_failed(struct exec *e)
 	exec_end_attempt(e);
 	e->delay = retry_delay(e);
 	need = step_need(e->step);
-	if (now + e->delay + need > r->deadline) {
+	if (dur_add(now, dur_add(e->delay, need)) > r->deadline) {
 		log_event(e->step->name, "retry", NULL, "no time left for attempt %lld/%lld before the deadline",
 		    e->attempt + 1, e->step->retry.attempts);
 		return exec_finish(e, OUTCOME_FAILED);
@@ -840,8 +840,8 @@ run_execute(struct run *r)
 	const struct step *where;
 
 	r->start = now_ms();
-	r->end = r->start + r->deadline_ms;
-	r->deadline = r->end - p->worst_finally;
+	r->end = dur_add(r->start, r->deadline_ms);
+	r->deadline = r->end - dur_add(p->worst_finally, 0);
 	seq_init(&q, r, p->steps, p->nsteps);
 	run_drive(r, &q);
 	code = r->code;
@@ -853,7 +853,7 @@ run_execute(struct run *r)
 		r->code = 0;
 		/* The main steps may have run a few ms past their share: finally keeps its whole time,
 		 * with a few ms for the bookkeeping between its steps. */
-		r->deadline = now_ms() + p->worst_finally + FINALLY_SLACK_MS;
+		r->deadline = dur_add(now_ms(), dur_add(p->worst_finally, FINALLY_SLACK_MS));
 		if (r->deadline < r->end)
 			r->deadline = r->end;
 		seq_init(&q, r, p->finally, p->nfinally);
