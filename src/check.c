@@ -71,15 +71,19 @@ concurrent_with(const struct step *s, const struct step *from)
 	return false;
 }
 
-/* Resolves a reference to an earlier step from `from`; NULL after an error. */
+/* Resolves a reference to an earlier step from `from`, written at offset off of node at (-1: at the
+ * node itself); NULL after an error. */
 static const struct step *
 check_step_ref(const struct plan *p, const struct step *from, const char *name, const struct node *at,
-    int line, int col, struct diag *d)
+    struct node_cursor *cur, int off, struct diag *d)
 {
 	const struct step *s = plan_find_step(p, name);
 	const char *near;
+	int line = at->line, col = at->col;
 
-	(void)at;
+	if (off >= 0 && (!s || (from && (s == from || is_ancestor(s, from) || concurrent_with(s, from) ||
+	    s->id > from->id))))
+		node_cursor_pos(cur, at, (size_t)off, &line, &col);
 	if (!s) {
 		near = suggest_step(p, name);
 		if (near)
@@ -145,7 +149,7 @@ check_conds(struct plan *p, struct diag *d)
 		for (j = 0; j < s->nconds; j++) {
 			struct cond *c = &s->conds[j];
 
-			c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
+			c->step = check_step_ref(p, s, c->name, c->node, NULL, -1, d);
 		}
 	}
 }
@@ -180,12 +184,14 @@ check_params(struct plan *p, struct diag *d)
 	}
 }
 
+/* The position of a template part, for an error only: working it out counts the characters before
+ * the part, so doing it for every part would make checking quadratic in the template's length. */
 static int
-part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
+part_line_col(struct node_cursor *cur, const struct tmpl *t, const struct tmpl_part *part, int *col)
 {
 	int line;
 
-	node_pos(t->node, (size_t)part->col, &line, col);
+	node_cursor_pos(cur, t->node, (size_t)part->col, &line, col);
 	return line;
 }
 
@@ -193,6 +199,7 @@ part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
 static bool
 check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 {
+	struct node_cursor cur = {0};
 	bool defaults = true;
 	size_t i;
 	int line, col;
@@ -201,7 +208,6 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 		struct tmpl_part *part = &t->parts[i];
 		const char *near;
 
-		line = part_line_col(t, part, &col);
 		switch (part->ref) {
 		case TREF_LITERAL:
 			break;
@@ -211,6 +217,7 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 		case TREF_PARAM:
 			part->param = plan_param_index(p, part->text);
 			if (part->param < 0) {
+				line = part_line_col(&cur, t, part, &col);
 				near = suggest_param(p, part->text);
 				if (near)
 					diag_error(d, line, col, "undefined param '%s' (did you mean '%s'?)", part->text, near);
@@ -223,9 +230,10 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 			break;
 		case TREF_STEP:
 			defaults = false;
-			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
+			part->step = check_step_ref(p, t->owner, part->text, t->node, &cur, part->col, d);
 			if (part->step && part->step->loaded && (!part->step->kind->has_field ||
-			    !part->step->kind->has_field(part->step, part->field)))
+			    !part->step->kind->has_field(part->step, part->field)) &&
+			    (line = part_line_col(&cur, t, part, &col)))
 				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
 				    part->step->kind ? part->step->kind->name : "?", part->field);
 			break;
