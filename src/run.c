@@ -748,6 +748,12 @@ run_create(struct plan *p, char **params, int64_t deadline_ms)
 }
 
 void
+run_set_start(struct run *r, int64_t start)
+{
+	r->start = start;
+}
+
+void
 run_free(struct run *r)
 {
 	size_t i;
@@ -774,9 +780,13 @@ run_drive(struct run *r, struct seq *q)
 
 	for (;;) {
 		loop_perform(r->loop);
+		if (loop_take_usr1())
+			log_event(NULL, "signal", NULL, "SIGUSR1 ignored: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop a run");
 		if ((sig = loop_signal(r->loop))) {
-			snprintf(why, sizeof(why), "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+			snprintf(why, sizeof(why), "interrupted by %s", loop_signal_name(sig));
 			r->cancel_why = why;
+			if (!q->cur && q->i < q->n)
+				log_event(NULL, "interrupted", NULL, "%s before step %s started", why, q->steps[q->i]->name);
 			seq_cancel(q);
 			r->code = 0;
 			run_stop(r, EXIT_SIGNAL_BASE + sig, NULL, why);
@@ -839,7 +849,8 @@ run_execute(struct run *r)
 	char *why;
 	const struct step *where;
 
-	r->start = now_ms();
+	if (!r->start)
+		r->start = now_ms();
 	r->end = dur_add(r->start, r->deadline_ms);
 	r->deadline = r->end - dur_add(p->worst_finally, 0);
 	seq_init(&q, r, p->steps, p->nsteps);
