@@ -11,6 +11,97 @@
 #include "step.h"
 #include "util.h"
 
+/* Sorted by name while plan_check runs, so that each reference is looked up in logarithmic time: a
+ * plan may hold tens of thousands of params, steps and references. */
+static struct {
+	const struct step **steps;      /* named steps by name, then id */
+	size_t nsteps;
+	int *params;                    /* param indexes by name */
+	size_t nparams;
+	const struct plan *plan;
+} check_index;
+
+static int
+step_name_cmp(const void *a, const void *b)
+{
+	const struct step *x = *(const struct step *const *)a, *y = *(const struct step *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+param_name_cmp(const void *a, const void *b)
+{
+	const struct param *v = check_index.plan->params;
+	int x = *(const int *)a, y = *(const int *)b;
+	int c = strcmp(v[x].name, v[y].name);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+static void
+check_index_build(const struct plan *p)
+{
+	size_t i;
+
+	check_index.plan = p;
+	check_index.steps = xcalloc(p->nall + 1, sizeof(*check_index.steps));
+	check_index.nsteps = 0;
+	for (i = 0; i < p->nall; i++)
+		if (p->all[i]->named)
+			check_index.steps[check_index.nsteps++] = p->all[i];
+	qsort(check_index.steps, check_index.nsteps, sizeof(*check_index.steps), step_name_cmp);
+	check_index.params = xcalloc(p->nparams + 1, sizeof(*check_index.params));
+	for (i = 0; i < p->nparams; i++)
+		check_index.params[i] = (int)i;
+	check_index.nparams = p->nparams;
+	qsort(check_index.params, check_index.nparams, sizeof(*check_index.params), param_name_cmp);
+}
+
+static void
+check_index_free(void)
+{
+	free(check_index.steps);
+	free(check_index.params);
+	memset(&check_index, 0, sizeof(check_index));
+}
+
+/* plan_find_step through the index: the first step of that name. */
+static struct step *
+find_step(const char *name)
+{
+	size_t lo = 0, hi = check_index.nsteps, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(check_index.steps[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < check_index.nsteps && strcmp(check_index.steps[lo]->name, name) == 0 ?
+	    (struct step *)check_index.steps[lo] : NULL;
+}
+
+/* plan_param_index through the index. */
+static int
+find_param(const char *name)
+{
+	const struct param *v = check_index.plan->params;
+	size_t lo = 0, hi = check_index.nparams, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[check_index.params[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < check_index.nparams && strcmp(v[check_index.params[lo]].name, name) == 0 ?
+	    check_index.params[lo] : -1;
+}
+
 static bool
 is_ancestor(const struct step *a, const struct step *s)
 {
@@ -77,7 +168,7 @@ static const struct step *
 check_step_ref(const struct plan *p, const struct step *from, const char *name, const struct node *at,
     struct node_cursor *cur, int off, struct diag *d)
 {
-	const struct step *s = plan_find_step(p, name);
+	const struct step *s = find_step(name);
 	const char *near;
 	int line = at->line, col = at->col;
 
@@ -105,15 +196,6 @@ check_step_ref(const struct plan *p, const struct step *from, const char *name, 
 		return NULL;
 	}
 	return s;
-}
-
-static int
-step_name_cmp(const void *a, const void *b)
-{
-	const struct step *x = *(const struct step *const *)a, *y = *(const struct step *const *)b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
 /* Sorting keeps this linear-logarithmic: a plan may hold thousands of steps. */
@@ -215,7 +297,7 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 			defaults = false;
 			break;
 		case TREF_PARAM:
-			part->param = plan_param_index(p, part->text);
+			part->param = find_param(part->text);
 			if (part->param < 0) {
 				line = part_line_col(&cur, t, part, &col);
 				near = suggest_param(p, part->text);
@@ -289,6 +371,7 @@ plan_check(struct plan *p, struct diag *d)
 	/* What is not a plan at all (not a mapping, no header) has its one error from load. */
 	if (!plan_is_plan(p->root))
 		return -1;
+	check_index_build(p);
 	check_names(p, d);
 	check_params(p, d);
 	for (i = 0; i < p->nall; i++)
@@ -297,6 +380,7 @@ plan_check(struct plan *p, struct diag *d)
 	check_conds(p, d);
 	for (t = p->tmpls; t; t = t->next)
 		check_tmpl(p, t, d);
+	check_index_free();
 	plan_update_worst(p);
 	if ((why = budget_problem(p, NULL, p->deadline, true))) {
 		diag_at(d, p->finally_node, "%s", why);
