@@ -851,6 +851,7 @@ run_execute(struct run *r)
 
 	if (!r->start)
 		r->start = now_ms();
+	/* Saturated sums: an unbounded worst case cannot wrap the shares around. */
 	r->end = dur_add(r->start, r->deadline_ms);
 	r->deadline = r->end - dur_add(p->worst_finally, 0);
 	seq_init(&q, r, p->steps, p->nsteps);
