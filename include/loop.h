@@ -2,6 +2,7 @@
 #ifndef STOPPLAN_LOOP_H
 #define STOPPLAN_LOOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,11 @@ struct loop_driver {
 	void (*free)(void *arg);
 };
 
-/* Creates the loop and installs the SIGTERM/SIGINT handlers (SIGPIPE is ignored). */
+/* Installs the handlers of SIGTERM, SIGINT, SIGHUP, SIGQUIT (they stop the run) and SIGUSR1 (noted
+ * for a log line, see loop_take_usr1), and ignores SIGPIPE; run calls it first thing, before the
+ * plan is read. A signal that came before is acted on by the first loop_wait. */
+void loop_install_signals(void);
+/* Creates the loop and installs the signal handlers (loop_install_signals). */
 struct loop *loop_create(void);
 /* Frees the loop and its driver's state. */
 void loop_free(struct loop *l);
@@ -38,7 +43,11 @@ short loop_fd_ready(const struct loop *l, int fd);
 void loop_perform(struct loop *l);
 /* Waits for a watched fd, the driver, a timer (loop_wake_at) or a signal, at most until `until`. */
 void loop_wait(struct loop *l, int64_t until);
-/* The signal that asked the run to stop (SIGTERM or SIGINT), or 0. */
+/* The signal that asked the run to stop (SIGTERM, SIGINT, SIGHUP or SIGQUIT), or 0. */
 int loop_signal(const struct loop *l);
+/* True once after one or more SIGUSR1s arrived (they do not stop a run: the caller logs them). */
+bool loop_take_usr1(void);
+/* "SIGTERM", "SIGHUP", ...: the name of a signal the loop handles. */
+const char *loop_signal_name(int sig);
 
 #endif

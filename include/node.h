@@ -42,6 +42,14 @@ int node_parse(const char *buf, size_t len, struct node ***docs, size_t *ndocs, 
 /* The position of byte `off` of scalar n's value: exact when the scalar is written on one line with
  * no escapes (plain or quoted), else the scalar's start. */
 void node_pos(const struct node *n, size_t off, int *line, int *col);
+/* node_pos for many offsets of one scalar (the errors of a long template): linear in the value's
+ * length overall when the offsets come in increasing order. Zero the cursor before first use. */
+struct node_cursor {
+	const struct node *n;
+	size_t off, chars;          /* chars: characters before byte off */
+	bool exact;
+};
+void node_cursor_pos(struct node_cursor *c, const struct node *n, size_t off, int *line, int *col);
 /* Where line:col (1-based) of scalar n's value lies in the file. Exact for literal block scalars
  * ('|', '|-', '|+', with or without an indentation indicator): returns true. Otherwise sets the
  * scalar's start and returns false. Line 0 (the value as a whole) gives the scalar's start. */

@@ -29,6 +29,8 @@ enum outcome {
 
 /* Creates a run of plan p with params resolved by resolve_params (ownership passes to the run). */
 struct run *run_create(struct plan *p, char **params, int64_t deadline_ms);
+/* Counts the run's deadline from `start` (CLOCK_MONOTONIC ms; default: when run_execute starts). */
+void run_set_start(struct run *r, int64_t start);
 /* Runs the plan to its end; returns the exit code and writes the summary line. */
 int run_execute(struct run *r);
 void run_free(struct run *r);

@@ -45,7 +45,15 @@ uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 
-/* Formats a millisecond count the way durations are written in plans ("250ms", "1.5s", "2m"). */
+/* Worst cases are summed and multiplied with these, which saturate at DURATION_UNBOUNDED (about
+ * 73 million years, far from overflowing int64_t when added to a clock): a sum or product that
+ * reaches it is "unbounded". Negative operands count as 0. */
+#define DURATION_UNBOUNDED (INT64_MAX / 4)
+int64_t dur_add(int64_t a, int64_t b);
+int64_t dur_mul(int64_t a, int64_t n);
+
+/* Formats a millisecond count the way durations are written in plans ("250ms", "1.5s", "2m");
+ * DURATION_UNBOUNDED and above: "unbounded". */
 void fmt_duration(char *out, size_t size, int64_t ms);
 
 /* Levenshtein distance between two short strings (capped at 99). */

@@ -21,7 +21,7 @@ budget_of(const struct plan *p, int64_t grace, int64_t reserve, int64_t deadline
 		b.clip = p->deadline;
 	else
 		b.clip = INT64_MAX;   /* run will use the budget itself as its deadline */
-	b.worst = p->worst_main + p->worst_finally;
+	b.worst = dur_add(p->worst_main, p->worst_finally);
 	if (b.worst > b.clip)
 		b.worst = b.clip;
 	return b;
@@ -84,7 +84,7 @@ budget_dominant(const struct plan *p, int64_t excess, struct buf *out)
 		buf_printf(out, "%s%s %s", i ? ", " : "", v[i]->name, d);
 		if (v[i]->retry.attempts > 1)
 			buf_printf(out, " (%lld attempts)", v[i]->retry.attempts);
-		sum += w;
+		sum = dur_add(sum, w);
 	}
 	free(v);
 }
@@ -102,6 +102,9 @@ budget_problem(const struct plan *p, const struct budget *b, int64_t deadline, b
 	if (p->nfinally && p->worst_finally >= deadline) {
 		fmt_duration(a, sizeof(a), p->worst_finally);
 		fmt_duration(dl, sizeof(dl), deadline);
+		if (p->worst_finally >= DURATION_UNBOUNDED)
+			return xasprintf("finally steps have an unbounded worst case, which leaves no time before the "
+			    "%s%sdeadline", name_deadline ? dl : "", name_deadline ? " " : "");
 		return xasprintf("finally steps may take %s, which leaves no time before the %s%sdeadline", a,
 		    name_deadline ? dl : "", name_deadline ? " " : "");
 	}
@@ -132,7 +135,7 @@ budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 		return 0;
 	fmt_duration(w, sizeof(w), b->worst);
 	fmt_duration(left, sizeof(left), b->grace - b->reserve);
-	fmt_duration(over, sizeof(over), b->worst - (b->grace - b->reserve));
+	fmt_duration(over, sizeof(over), b->worst >= DURATION_UNBOUNDED ? b->worst : b->worst - (b->grace - b->reserve));
 	v = sorted_steps(p, &n);
 	if (n)
 		at = v[0]->name_node ? v[0]->name_node : v[0]->node;

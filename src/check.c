@@ -13,6 +13,97 @@
 #include "step.h"
 #include "util.h"
 
+/* Sorted by name while plan_check runs, so that each reference is looked up in logarithmic time: a
+ * plan may hold tens of thousands of params, steps and references. */
+static struct {
+	const struct step **steps;      /* named steps by name, then id */
+	size_t nsteps;
+	int *params;                    /* param indexes by name */
+	size_t nparams;
+	const struct plan *plan;
+} check_index;
+
+static int
+step_name_cmp(const void *a, const void *b)
+{
+	const struct step *x = *(const struct step *const *)a, *y = *(const struct step *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+param_name_cmp(const void *a, const void *b)
+{
+	const struct param *v = check_index.plan->params;
+	int x = *(const int *)a, y = *(const int *)b;
+	int c = strcmp(v[x].name, v[y].name);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+static void
+check_index_build(const struct plan *p)
+{
+	size_t i;
+
+	check_index.plan = p;
+	check_index.steps = xcalloc(p->nall + 1, sizeof(*check_index.steps));
+	check_index.nsteps = 0;
+	for (i = 0; i < p->nall; i++)
+		if (p->all[i]->named)
+			check_index.steps[check_index.nsteps++] = p->all[i];
+	qsort(check_index.steps, check_index.nsteps, sizeof(*check_index.steps), step_name_cmp);
+	check_index.params = xcalloc(p->nparams + 1, sizeof(*check_index.params));
+	for (i = 0; i < p->nparams; i++)
+		check_index.params[i] = (int)i;
+	check_index.nparams = p->nparams;
+	qsort(check_index.params, check_index.nparams, sizeof(*check_index.params), param_name_cmp);
+}
+
+static void
+check_index_free(void)
+{
+	free(check_index.steps);
+	free(check_index.params);
+	memset(&check_index, 0, sizeof(check_index));
+}
+
+/* plan_find_step through the index: the first step of that name. */
+static struct step *
+find_step(const char *name)
+{
+	size_t lo = 0, hi = check_index.nsteps, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(check_index.steps[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < check_index.nsteps && strcmp(check_index.steps[lo]->name, name) == 0 ?
+	    (struct step *)check_index.steps[lo] : NULL;
+}
+
+/* plan_param_index through the index. */
+static int
+find_param(const char *name)
+{
+	const struct param *v = check_index.plan->params;
+	size_t lo = 0, hi = check_index.nparams, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[check_index.params[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < check_index.nparams && strcmp(v[check_index.params[lo]].name, name) == 0 ?
+	    check_index.params[lo] : -1;
+}
+
 static bool
 is_ancestor(const struct step *a, const struct step *s)
 {
@@ -73,15 +164,19 @@ concurrent_with(const struct step *s, const struct step *from)
 	return false;
 }
 
-/* Resolves a reference to an earlier step from `from`; NULL after an error. */
+/* Resolves a reference to an earlier step from `from`, written at offset off of node at (-1: at the
+ * node itself); NULL after an error. */
 static const struct step *
 check_step_ref(const struct plan *p, const struct step *from, const char *name, const struct node *at,
-    int line, int col, struct diag *d)
+    struct node_cursor *cur, int off, struct diag *d)
 {
-	const struct step *s = plan_find_step(p, name);
+	const struct step *s = find_step(name);
 	const char *near;
+	int line = at->line, col = at->col;
 
-	(void)at;
+	if (off >= 0 && (!s || (from && (s == from || is_ancestor(s, from) || concurrent_with(s, from) ||
+	    s->id > from->id))))
+		node_cursor_pos(cur, at, (size_t)off, &line, &col);
 	if (!s) {
 		near = suggest_step(p, name);
 		if (near)
@@ -103,15 +198,6 @@ check_step_ref(const struct plan *p, const struct step *from, const char *name, 
 		return NULL;
 	}
 	return s;
-}
-
-static int
-step_name_cmp(const void *a, const void *b)
-{
-	const struct step *x = *(const struct step *const *)a, *y = *(const struct step *const *)b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
 /* Sorting keeps this linear-logarithmic: a plan may hold thousands of steps. */
@@ -141,7 +227,7 @@ check_param_cond(struct plan *p, struct cond *c, struct diag *d)
 {
 	const char *near;
 
-	if ((c->param = plan_param_index(p, c->name)) >= 0)
+	if ((c->param = find_param(c->name)) >= 0)
 		return;
 	if ((near = suggest_param(p, c->name)))
 		diag_at(d, c->node, "undefined param '%s' (did you mean '%s'?)", c->name, near);
@@ -163,7 +249,7 @@ check_conds(struct plan *p, struct diag *d)
 			if (c->kind >= COND_PARAM_EQUALS)
 				check_param_cond(p, c, d);
 			else
-				c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
+				c->step = check_step_ref(p, s, c->name, c->node, NULL, -1, d);
 		}
 	}
 }
@@ -198,12 +284,14 @@ check_params(struct plan *p, struct diag *d)
 	}
 }
 
+/* The position of a template part, for an error only: working it out counts the characters before
+ * the part, so doing it for every part would make checking quadratic in the template's length. */
 static int
-part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
+part_line_col(struct node_cursor *cur, const struct tmpl *t, const struct tmpl_part *part, int *col)
 {
 	int line;
 
-	node_pos(t->node, (size_t)part->col, &line, col);
+	node_cursor_pos(cur, t->node, (size_t)part->col, &line, col);
 	return line;
 }
 
@@ -228,6 +316,7 @@ no_output_error(const struct tmpl_part *part, int line, int col, struct diag *d)
 static bool
 check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 {
+	struct node_cursor cur = {0};
 	bool defaults = true;
 	size_t i;
 	int line, col;
@@ -236,7 +325,6 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 		struct tmpl_part *part = &t->parts[i];
 		const char *near;
 
-		line = part_line_col(t, part, &col);
 		switch (part->ref) {
 		case TREF_LITERAL:
 			break;
@@ -244,8 +332,9 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 			defaults = false;
 			break;
 		case TREF_PARAM:
-			part->param = plan_param_index(p, part->text);
+			part->param = find_param(part->text);
 			if (part->param < 0) {
+				line = part_line_col(&cur, t, part, &col);
 				near = suggest_param(p, part->text);
 				if (near)
 					diag_error(d, line, col, "undefined param '%s' (did you mean '%s'?)", part->text, near);
@@ -258,9 +347,10 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 			break;
 		case TREF_STEP:
 			defaults = false;
-			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
+			part->step = check_step_ref(p, t->owner, part->text, t->node, &cur, part->col, d);
 			if (part->step && part->step->loaded && (!part->step->kind->has_field ||
-			    !part->step->kind->has_field(part->step, part->field)))
+			    !part->step->kind->has_field(part->step, part->field)) &&
+			    (line = part_line_col(&cur, t, part, &col)))
 				no_output_error(part, line, col, d);
 			break;
 		}
@@ -335,6 +425,7 @@ plan_check(struct plan *p, struct diag *d)
 	/* What is not a plan at all (not a mapping, no header) has its one error from load. */
 	if (!plan_is_plan(p->root))
 		return -1;
+	check_index_build(p);
 	check_names(p, d);
 	check_params(p, d);
 	for (i = 0; i < p->nall; i++)
@@ -343,6 +434,7 @@ plan_check(struct plan *p, struct diag *d)
 	check_conds(p, d);
 	for (t = p->tmpls; t; t = t->next)
 		check_tmpl(p, t, d);
+	check_index_free();
 	plan_update_worst(p);
 	if ((why = budget_problem(p, NULL, p->deadline, true))) {
 		diag_at(d, p->finally_node, "%s", why);

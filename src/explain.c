@@ -154,7 +154,7 @@ explain_budget(FILE *f, const struct plan *p, const struct budget *b)
 		fprintf(f, "worst case %s fits (%s to spare)\n", w, d);
 		return;
 	}
-	fmt_duration(d, sizeof(d), b->worst - budget);
+	fmt_duration(d, sizeof(d), b->worst >= DURATION_UNBOUNDED ? b->worst : b->worst - budget);
 	budget_dominant(p, b->worst - budget, &dom);
 	fprintf(f, "worst case %s does not fit (%s over); the steps that dominate: %s\n", w, d, dom.s ? dom.s : "");
 	buf_free(&dom);
@@ -167,7 +167,7 @@ explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms,
 	bool *secret = plan_secret_mask(p);
 	struct tmpl_env env = {.params = (const char *const *)params, .secret = secret, .redact = true,
 	    .keep_unknown = true};
-	int64_t worst = p->worst_main + p->worst_finally;
+	int64_t worst = dur_add(p->worst_main, p->worst_finally);
 	char a[32], b[32], c[32];
 	size_t i;
 	fprintf(f, "plan %s%s%s\n", p->name, p->description ? ": " : "", p->description ? p->description : "");

@@ -24,6 +24,7 @@ struct loop {
 
 static int loop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t loop_signo;
+static volatile sig_atomic_t loop_usr1;    /* SIGUSR1s not logged yet */
 
 static void
 loop_on_signal(int sig)
@@ -31,7 +32,9 @@ loop_on_signal(int sig)
 	int saved = errno;
 	char c = (char)sig;
 
-	if (!loop_signo)
+	if (sig == SIGUSR1)
+		loop_usr1 = 1;
+	else if (!loop_signo)
 		loop_signo = sig;
 	if (loop_pipe[1] >= 0 && write(loop_pipe[1], &c, 1) < 0) {
 		/* The pipe is full: a wake-up is already pending. */
@@ -58,8 +61,17 @@ loop_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void
+loop_install_signals(void)
+{
+	loop_signals();
 }
 
 struct loop *
@@ -188,4 +200,26 @@ loop_signal(const struct loop *l)
 {
 	(void)l;
 	return loop_signo;
+}
+
+bool
+loop_take_usr1(void)
+{
+	bool got = loop_usr1;
+
+	loop_usr1 = 0;
+	return got;
+}
+
+const char *
+loop_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGUSR1: return "SIGUSR1";
+	}
+	return "a signal";
 }

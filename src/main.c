@@ -24,6 +24,7 @@
 #include "resolve.h"
 #include "run.h"
 #include "schema.h"
+#include "start.h"
 #include "util.h"
 #include "validate.h"
 #include "value.h"
@@ -403,7 +404,7 @@ load_plan(const char *file, struct options *o, bool lenient, struct loaded *L)
 
 	diag_init(&d, strcmp(file, "-") == 0 ? "<stdin>" : file);
 	/* The phases in order: load, check, resolve (run comes later). */
-	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0) {
+	if ((L->text || node_read_file(file, &L->text, &L->len, &d) == 0) && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0) {
 		L->plan = plan_load(file, docs, ndocs, &d);
 		if (plan_check(L->plan, &d) < 0 || d.n > 0 ||
 		    !(L->params = resolve_params(L->plan, o->sets, o->nsets, lenient, &d))) {
@@ -492,6 +493,7 @@ run_loaded(struct loaded *L, int64_t deadline, const struct options *o)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("cannot initialise libcurl");
 	r = run_create(L->plan, L->params, deadline);
+	run_set_start(r, start_time());
 	L->params = NULL;
 	journal_start(&j);
 	first = wall_ms();
@@ -507,7 +509,6 @@ run_loaded(struct loaded *L, int64_t deadline, const struct options *o)
 static int
 run_once(const char *path, struct loaded *L, const struct options *o)
 {
-	int64_t start = now_ms();
 	struct once *once;
 	char extra[32], *when = NULL;
 	int code, locked;
@@ -518,7 +519,7 @@ run_once(const char *path, struct loaded *L, const struct options *o)
 	}
 	if ((locked = once_lock(once, false, 0)) == 1) {
 		log_event(NULL, "once", NULL, "waiting for the run in progress to end (--once-file %s)", path);
-		locked = once_lock(once, true, start + L->deadline);
+		locked = once_lock(once, true, start_time() + L->deadline);
 	}
 	if (locked != 0) {
 		if (locked < 0)
@@ -537,7 +538,7 @@ run_once(const char *path, struct loaded *L, const struct options *o)
 		once_free(once);
 		return code;
 	}
-	code = run_loaded(L, L->deadline - (now_ms() - start), o);
+	code = run_loaded(L, L->deadline, o);
 	if (once_finish(once, code, L->plan->name) < 0)
 		log_event(NULL, "once", NULL, "--once-file %s: cannot record the run: %s", path, strerror(errno));
 	return code;
@@ -552,6 +553,37 @@ open_log_files(const struct options *o)
 		if (log_add_file(o->log_files[i]) < 0)
 			log_event(NULL, "log-file", NULL, "--log-file %s: %s; logging without it", o->log_files[i],
 			    strerror(errno));
+}
+
+/* The deadline while the plan is not known yet: --deadline, else the default one, cut to the
+ * --grace-period budget. The plan's own deadline, once read, also counts from the start. */
+static int64_t
+reading_deadline(const struct options *o)
+{
+	int64_t d = o->deadline > 0 ? o->deadline : PLAN_DEFAULT_DEADLINE_MS;
+
+	if (o->deadline <= 0 && o->grace > 0 && o->grace - (o->reserve > 0 ? o->reserve : 0) < d)
+		d = o->grace - (o->reserve > 0 ? o->reserve : 0);
+	return d > 0 ? d : 1;
+}
+
+/* run -: reads the plan from standard input, ending at the deadline or a signal; returns the exit
+ * code (EXIT_OK: read, or an error recorded for load_plan to print). */
+static int
+read_stdin_plan(const struct options *o, struct loaded *L)
+{
+	struct diag d;
+	int64_t limit = reading_deadline(o);
+	int rc;
+
+	diag_init(&d, "<stdin>");
+	rc = start_read_stdin(start_time() + limit, &L->text, &L->len, &d);
+	if (rc == -1)
+		emit_diag(&d);
+	diag_free(&d);
+	if (rc == START_DEADLINE || rc == START_SIGNAL)
+		return start_stopped(rc, "<stdin>", limit);
+	return rc < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
 /* run and explain: load, check and resolve one plan, then run it or print what it would do. */
@@ -580,6 +612,11 @@ cmd_plan(int argc, char **argv, enum command cmd)
 	if (cmd == CMD_RUN) {
 		log_set_format(o.log_format);
 		open_log_files(&o);
+	}
+	if (cmd == CMD_RUN && strcmp(argv[i], "-") == 0 && (code = read_stdin_plan(&o, &L)) != EXIT_OK) {
+		if (o.probe)
+			code = EXIT_FAILED;
+		goto out;
 	}
 	if (load_plan(argv[i], &o, cmd == CMD_EXPLAIN, &L) < 0) {
 		code = o.probe ? EXIT_FAILED : EXIT_USAGE;
@@ -667,6 +704,9 @@ main(int argc, char **argv)
 	const struct command_help *h;
 	int code;
 
+	/* run: the deadline's clock and the signal handlers start before anything else. */
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		start_begin();
 	/* A closed log pipe must never kill a run. */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)

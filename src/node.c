@@ -257,19 +257,35 @@ count_chars(const char *s, size_t n)
 }
 
 void
-node_pos(const struct node *n, size_t off, int *line, int *col)
+node_cursor_pos(struct node_cursor *c, const struct node *n, size_t off, int *line, int *col)
 {
 	int quote = n->style == '\'' || n->style == '"';
-	size_t width = count_chars(n->str, n->len);
 
 	*line = n->line;
 	*col = n->col;
 	if (n->type != NODE_SCALAR || n->end_line != n->line || (n->style != 'p' && !quote))
 		return;
-	/* The source spans exactly the value (plus quotes): no escapes changed its length. */
-	if ((size_t)(n->end_col - n->col) != width + (quote ? 2 : 0))
+	if (c->n != n || off < c->off) {
+		/* The source spans exactly the value (plus quotes): no escapes changed its length. */
+		c->n = n;
+		c->off = c->chars = 0;
+		c->exact = (size_t)(n->end_col - n->col) == count_chars(n->str, n->len) + (quote ? 2 : 0);
+	}
+	if (!c->exact)
 		return;
-	*col = n->col + (quote ? 1 : 0) + (int)count_chars(n->str, off < n->len ? off : n->len);
+	if (off > n->len)
+		off = n->len;
+	c->chars += count_chars(n->str + c->off, off - c->off);
+	c->off = off;
+	*col = n->col + (quote ? 1 : 0) + (int)c->chars;
+}
+
+void
+node_pos(const struct node *n, size_t off, int *line, int *col)
+{
+	struct node_cursor c = {0};
+
+	node_cursor_pos(&c, n, off, line, col);
 }
 
 bool

@@ -42,7 +42,7 @@ plan_step_worst(const struct step *s)
 
 		if (s->retry.max_delay && dl > s->retry.max_delay)
 			dl = s->retry.max_delay;
-		total += dl + one;
+		total = dur_add(total, dur_add(dl, one));
 		if ((double)delay * s->retry.backoff < (double)DURATION_MAX_MS * 100)
 			delay = (int64_t)((double)delay * s->retry.backoff);
 	}
@@ -56,7 +56,7 @@ worst_list(struct step **v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		t += plan_step_worst(v[i]);
+		t = dur_add(t, plan_step_worst(v[i]));
 	return t;
 }
 

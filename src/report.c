@@ -118,7 +118,7 @@ json_item(struct buf *b, const struct report_item *it)
 		json_str_member(b, "reason", it->reason);
 	if (it->plan) {
 		json_str_member(b, "plan", it->plan->name);
-		buf_printf(b, ",\"worst_ms\":%lld,\"deadline_ms\":%lld", (long long)(it->plan->worst_main +
+		buf_printf(b, ",\"worst_ms\":%lld,\"deadline_ms\":%lld", (long long)dur_add(it->plan->worst_main,
 		    it->plan->worst_finally), (long long)it->plan->deadline);
 	}
 	if (it->budget && it->budget->grace > 0)

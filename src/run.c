@@ -576,7 +576,7 @@ exec_attempt_failed(struct exec *e)
 	}
 	e->delay = retry_delay(e);
 	need = step_need(e->step);
-	if (now + e->delay + need > r->deadline) {
+	if (dur_add(now, dur_add(e->delay, need)) > r->deadline) {
 		log_outcome(e, false, -1);
 		exec_end_attempt(e);
 		log_event(e->step->name, "retry", NULL, "no time left for attempt %lld/%lld before the deadline",
@@ -851,6 +851,12 @@ run_create(struct plan *p, char **params, int64_t deadline_ms)
 }
 
 void
+run_set_start(struct run *r, int64_t start)
+{
+	r->start = start;
+}
+
+void
 run_free(struct run *r)
 {
 	size_t i;
@@ -877,9 +883,13 @@ run_drive(struct run *r, struct seq *q)
 
 	for (;;) {
 		loop_perform(r->loop);
+		if (loop_take_usr1())
+			log_event(NULL, "signal", NULL, "SIGUSR1 ignored: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop a run");
 		if ((sig = loop_signal(r->loop))) {
-			snprintf(why, sizeof(why), "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+			snprintf(why, sizeof(why), "interrupted by %s", loop_signal_name(sig));
 			r->cancel_why = why;
+			if (!q->cur && q->i < q->n)
+				log_event(NULL, "interrupted", NULL, "%s before step %s started", why, q->steps[q->i]->name);
 			seq_cancel(q);
 			r->code = 0;
 			run_stop(r, EXIT_SIGNAL_BASE + sig, NULL, why);
@@ -964,9 +974,11 @@ run_execute(struct run *r)
 	char *why;
 	const struct step *where;
 
-	r->start = now_ms();
-	r->end = r->start + r->deadline_ms;
-	r->deadline = r->end - p->worst_finally;
+	if (!r->start)
+		r->start = now_ms();
+	/* Saturated sums: an unbounded worst case cannot wrap the shares around. */
+	r->end = dur_add(r->start, r->deadline_ms);
+	r->deadline = r->end - dur_add(p->worst_finally, 0);
 	seq_init(&q, r, p->steps, p->nsteps);
 	run_drive(r, &q);
 	code = r->code;
@@ -978,7 +990,7 @@ run_execute(struct run *r)
 		r->code = 0;
 		/* The main steps may have run a few ms past their share: finally keeps its whole time,
 		 * with a few ms for the bookkeeping between its steps. */
-		r->deadline = now_ms() + p->worst_finally + FINALLY_SLACK_MS;
+		r->deadline = dur_add(now_ms(), dur_add(p->worst_finally, FINALLY_SLACK_MS));
 		if (r->deadline < r->end)
 			r->deadline = r->end;
 		seq_init(&q, r, p->finally, p->nfinally);

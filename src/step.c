@@ -42,7 +42,7 @@ step_group_worst(const struct step *s)
 	for (i = 0; i < s->nkids; i++) {
 		w = plan_step_worst(s->kids[i]);
 		if (!s->kind->concurrent)
-			t += w;
+			t = dur_add(t, w);
 		else if (w > t)
 			t = w;
 	}

@@ -62,18 +62,20 @@ valid_name(const char *s, size_t n)
 	return true;
 }
 
+/* Errors come in increasing offsets: cur makes working out their columns linear overall. */
 static void
-tmpl_error(const struct node *n, int off, struct diag *d, const char *fmt, const char *arg)
+tmpl_error(struct node_cursor *cur, const struct node *n, int off, struct diag *d, const char *fmt, const char *arg)
 {
 	int line, col;
 
-	node_pos(n, (size_t)off, &line, &col);
+	node_cursor_pos(cur, n, (size_t)off, &line, &col);
 	diag_error(d, line, col, fmt, arg);
 }
 
 /* Parses the reference between "${" and "}" (s..e) into p. */
 static int
-parse_ref(const struct node *n, int off, const char *s, const char *e, struct tmpl_part *p, struct diag *d)
+parse_ref(struct node_cursor *cur, const struct node *n, int off, const char *s, const char *e, struct tmpl_part *p,
+    struct diag *d)
 {
 	const char *bar = memchr(s, '|', (size_t)(e - s)), *ne = bar ? bar : e, *ns = s;
 	char *ref;
@@ -81,12 +83,12 @@ parse_ref(const struct node *n, int off, const char *s, const char *e, struct tm
 	trim(&ns, &ne);
 	ref = xstrndup(ns, (size_t)(ne - ns));
 	if (!valid_name(ns, (size_t)(ne - ns))) {
-		tmpl_error(n, off, d, "bad reference '${%s}'", ref);
+		tmpl_error(cur, n, off, d, "bad reference '${%s}'", ref);
 		free(ref);
 		return -1;
 	}
 	if (strncmp(ref, "env.", 4) == 0 && !ref[4]) {
-		tmpl_error(n, off, d, "'${%s}': expected ${env.NAME}", ref);
+		tmpl_error(cur, n, off, d, "'${%s}': expected ${env.NAME}", ref);
 		free(ref);
 		return -1;
 	} else if (strncmp(ref, "env.", 4) == 0) {
@@ -96,7 +98,7 @@ parse_ref(const struct node *n, int off, const char *s, const char *e, struct tm
 		char *dot = strchr(ref + 6, '.');
 
 		if (!dot || dot == ref + 6 || !dot[1]) {
-			tmpl_error(n, off, d, "'${%s}': expected ${steps.NAME.FIELD}", ref);
+			tmpl_error(cur, n, off, d, "'${%s}': expected ${steps.NAME.FIELD}", ref);
 			free(ref);
 			return -1;
 		}
@@ -104,7 +106,7 @@ parse_ref(const struct node *n, int off, const char *s, const char *e, struct tm
 		p->text = xstrndup(ref + 6, (size_t)(dot - ref - 6));
 		p->field = xstrdup(dot + 1);
 	} else if (strchr(ref, '.')) {
-		tmpl_error(n, off, d, "'${%s}': params have no fields (use env.NAME or steps.NAME.FIELD)", ref);
+		tmpl_error(cur, n, off, d, "'${%s}': params have no fields (use env.NAME or steps.NAME.FIELD)", ref);
 		free(ref);
 		return -1;
 	} else {
@@ -125,7 +127,7 @@ parse_ref(const struct node *n, int off, const char *s, const char *e, struct tm
 		if (i == LEN(filter_names) || p->nfilters == TMPL_MAX_FILTERS) {
 			char *f = xstrndup(fs, (size_t)(fe - fs));
 
-			tmpl_error(n, off, d, i == LEN(filter_names) ?
+			tmpl_error(cur, n, off, d, i == LEN(filter_names) ?
 			    "unknown filter '%s' (filters: urlencode, base64, json)" : "too many filters after '%s'", f);
 			free(f);
 			return -1;
@@ -140,12 +142,13 @@ tmpl_parse(const struct node *n, enum tmpl_type type, struct diag *d)
 {
 	struct tmpl *t = xcalloc(1, sizeof(*t));
 	const char *s = n->str, *end = n->str + n->len, *p;
+	struct node_cursor cursor = {0}, *cur = &cursor;
 	bool ok = true;
 
 	t->node = n;
 	t->type = type;
 	if ((p = memchr(s, '\0', n->len))) {
-		tmpl_error(n, (int)(p - s), d, "%s", "strings may not contain a NUL character");
+		tmpl_error(cur, n, (int)(p - s), d, "%s", "strings may not contain a NUL character");
 		tmpl_free(t);
 		return NULL;
 	}
@@ -164,11 +167,11 @@ tmpl_parse(const struct node *n, enum tmpl_type type, struct diag *d)
 			struct tmpl_part part = {.col = (int)(p - n->str), .param = -1};
 
 			if (!close) {
-				tmpl_error(n, part.col, d, "template '%s' is not closed with '}'", "${");
+				tmpl_error(cur, n, part.col, d, "template '%s' is not closed with '}'", "${");
 				ok = false;
 				break;
 			}
-			if (parse_ref(n, part.col, p + 2, close, &part, d) < 0) {
+			if (parse_ref(cur, n, part.col, p + 2, close, &part, d) < 0) {
 				free(part.text);
 				free(part.field);
 				ok = false;

@@ -200,9 +200,31 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+dur_add(int64_t a, int64_t b)
+{
+	a = a < 0 ? 0 : a > DURATION_UNBOUNDED ? DURATION_UNBOUNDED : a;
+	b = b < 0 ? 0 : b > DURATION_UNBOUNDED ? DURATION_UNBOUNDED : b;
+	return a + b >= DURATION_UNBOUNDED ? DURATION_UNBOUNDED : a + b;
+}
+
+int64_t
+dur_mul(int64_t a, int64_t n)
+{
+	if (a <= 0 || n <= 0)
+		return 0;
+	if (a >= DURATION_UNBOUNDED || n >= DURATION_UNBOUNDED / a)
+		return DURATION_UNBOUNDED;
+	return a * n;
+}
+
 void
 fmt_duration(char *out, size_t size, int64_t ms)
 {
+	if (ms >= DURATION_UNBOUNDED) {
+		snprintf(out, size, "unbounded");
+		return;
+	}
 	if (ms % 3600000 == 0 && ms >= 3600000)
 		snprintf(out, size, "%lldh", (long long)(ms / 3600000));
 	else if (ms % 60000 == 0 && ms >= 60000)

@@ -45,6 +45,26 @@ test_durations(void)
 	}
 }
 
+/* Worst-case arithmetic saturates instead of wrapping. */
+static void
+test_dur_saturation(void)
+{
+	char out[32];
+
+	CHECK(dur_add(1000, 500) == 1500, "1s + 500ms");
+	CHECK(dur_add(INT64_MAX, INT64_MAX) == DURATION_UNBOUNDED, "INT64_MAX + INT64_MAX saturates");
+	CHECK(dur_add(DURATION_UNBOUNDED - 1, 2) == DURATION_UNBOUNDED, "just past unbounded saturates");
+	CHECK(dur_add(-5, 7) == 7, "a negative operand counts as 0");
+	CHECK(dur_mul(86400000, 100) == 8640000000LL, "24h x 100");
+	CHECK(dur_mul(DURATION_UNBOUNDED / 2, 3) == DURATION_UNBOUNDED, "a large product saturates");
+	CHECK(dur_mul(INT64_MAX, INT64_MAX) == DURATION_UNBOUNDED, "INT64_MAX x INT64_MAX saturates");
+	CHECK(dur_mul(0, INT64_MAX) == 0 && dur_mul(5, -1) == 0, "zero and negative factors");
+	fmt_duration(out, sizeof(out), DURATION_UNBOUNDED);
+	CHECK(strcmp(out, "unbounded") == 0, "unbounded prints as such: %s", out);
+	fmt_duration(out, sizeof(out), 1500);
+	CHECK(strcmp(out, "1.5s") == 0, "1.5s prints as such: %s", out);
+}
+
 static void
 test_ints(void)
 {
@@ -338,6 +358,7 @@ main(void)
 {
 	test_durations();
 	test_ints();
+	test_dur_saturation();
 	test_templates();
 	test_loop_fd();
 	test_base64();
