@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/tcp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -224,13 +226,14 @@ scan_table(const char *path, bool v6, struct port_scan *sc)
 	close(fd);
 }
 
-/* Counts the listening sockets of the checked ports in one family (AF_INET: the tcp table,
- * AF_INET6: tcp6) through NETLINK_SOCK_DIAG, as ss(8) does. Asked for sockets in state LISTEN
- * only, the kernel answers from its small hash of listeners and never walks the hash of
- * connections, which reading a /proc/net table always does. Returns -1 when sock_diag is not
- * available (no inet_diag in the kernel, a seccomp filter): then read the /proc table. */
+/* Dumps the TCP sockets of one family (AF_INET or AF_INET6) whose state is in the mask `states`
+ * through NETLINK_SOCK_DIAG, as ss(8) does, asking for the attributes in `ext` (a mask of
+ * 1 << (INET_DIAG_x - 1)), and calls fn for each. Returns -1 when sock_diag is not available (no
+ * inet_diag in the kernel, a seccomp filter) or the dump was cut short: fn may have been called
+ * for some sockets then. */
 static int
-diag_listening(int family, struct port_scan *sc)
+diag_dump(int family, unsigned states, unsigned char ext, void (*fn)(void *arg, const struct inet_diag_msg *m, int len),
+    void *arg)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -238,10 +241,8 @@ diag_listening(int family, struct port_scan *sc)
 	} req;
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	const struct nlmsghdr *h;
-	const struct inet_diag_msg *m;
 	char *buf;
 	ssize_t n;
-	size_t i;
 	int fd, len, rc = -1;
 
 	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0)
@@ -252,7 +253,8 @@ diag_listening(int family, struct port_scan *sc)
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.r.sdiag_family = (unsigned char)family;
 	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = 1u << TCP_LISTEN;
+	req.r.idiag_states = states;
+	req.r.idiag_ext = ext;
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		close(fd);
 		return -1;
@@ -271,20 +273,41 @@ diag_listening(int family, struct port_scan *sc)
 			}
 			if (h->nlmsg_type == NLMSG_ERROR)
 				goto out;
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
-			m = NLMSG_DATA(h);
-			if (m->idiag_state != TCP_LISTEN)
-				continue;
-			for (i = 0; i < sc->q->nports; i++)
-				if ((unsigned)sc->q->ports[i] == ntohs(m->id.idiag_sport))
-					sc->counts[i].listen++;
+			fn(arg, NLMSG_DATA(h), (int)(h->nlmsg_len - NLMSG_LENGTH(0)));
 		}
 	}
 out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+/* diag_dump's callback for diag_listening: counts a listener of a checked port. */
+static void
+count_listener(void *arg, const struct inet_diag_msg *m, int len)
+{
+	struct port_scan *sc = arg;
+	size_t i;
+
+	(void)len;
+	if (m->idiag_state != TCP_LISTEN)
+		return;
+	for (i = 0; i < sc->q->nports; i++)
+		if ((unsigned)sc->q->ports[i] == ntohs(m->id.idiag_sport))
+			sc->counts[i].listen++;
+}
+
+/* Counts the listening sockets of the checked ports in one family (AF_INET: the tcp table,
+ * AF_INET6: tcp6) through sock_diag. Asked for sockets in state LISTEN only, the kernel answers
+ * from its small hash of listeners and never walks the hash of connections, which reading a
+ * /proc/net table always does. Returns -1 when sock_diag is not available: then read the /proc
+ * table. */
+static int
+diag_listening(int family, struct port_scan *sc)
+{
+	return diag_dump(family, 1u << TCP_LISTEN, 0, count_listener, sc);
 }
 
 /* Counts the checked ports' sockets in one family: listeners only through sock_diag when that is
@@ -335,4 +358,110 @@ sockets_count(const struct sockets_query *q, struct socket_counts *counts)
 	if (q->ipv4 && !(q->ipv6 && q->enough_if_listening && all_listening(sc)))
 		scan_family(false, sc);
 	free(sc);
+}
+
+/* What sockets_each is doing: the caller's callback, and the own connections to leave out. */
+struct each_scan {
+	struct port_scan sc;
+	void (*fn)(void *arg, const struct sockets_entry *se);
+	void *arg;
+};
+
+/* diag_dump's callback for sockets_each: decodes one socket and its tcp_info. */
+static void
+each_socket(void *arg, const struct inet_diag_msg *m, int len)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct each_scan *es = arg;
+	struct sockets_entry se = {0};
+	struct tcp_conn t = {0};
+	const struct rtattr *a;
+	bool v6 = m->idiag_family == AF_INET6;
+	int alen;
+
+	se.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+	se.state = m->idiag_state;
+	se.lport = t.lport = ntohs(m->id.idiag_sport);
+	se.rport = t.rport = ntohs(m->id.idiag_dport);
+	/* An IPv4 peer of a dual-stack socket shows as ::ffff:a.b.c.d: compare it as IPv4. */
+	if (v6 && memcmp(m->id.idiag_src, v4mapped, 12) == 0 && memcmp(m->id.idiag_dst, v4mapped, 12) == 0) {
+		v6 = false;
+		memcpy(t.laddr, &m->id.idiag_src[3], 4);
+		memcpy(t.raddr, &m->id.idiag_dst[3], 4);
+	} else {
+		memcpy(t.laddr, m->id.idiag_src, v6 ? 16 : 4);
+		memcpy(t.raddr, m->id.idiag_dst, v6 ? 16 : 4);
+	}
+	se.own = es->sc.nown && is_own_peer(&es->sc, &t, v6);
+	alen = len - (int)NLMSG_ALIGN(sizeof(*m));
+	for (a = (const struct rtattr *)(const void *)((const char *)m + NLMSG_ALIGN(sizeof(*m))); RTA_OK(a, alen);
+	     a = RTA_NEXT(a, alen)) {
+		struct tcp_info ti;
+		size_t n = RTA_PAYLOAD(a);
+
+		if (a->rta_type != INET_DIAG_INFO)
+			continue;
+		/* An older kernel sends a shorter struct: what it lacks stays 0. */
+		memset(&ti, 0, sizeof(ti));
+		memcpy(&ti, RTA_DATA(a), n < sizeof(ti) ? n : sizeof(ti));
+		se.info = true;
+		se.bytes_received = ti.tcpi_bytes_received;
+		se.data_segs_in = ti.tcpi_data_segs_in;
+		se.last_data_recv = ti.tcpi_last_data_recv;
+	}
+	es->fn(es->arg, &se);
+}
+
+int
+sockets_each(const struct sockets_query *q, unsigned states, bool info,
+    void (*fn)(void *arg, const struct sockets_entry *se), void *arg)
+{
+	struct each_scan *es = xcalloc(1, sizeof(*es));
+	unsigned char ext = info ? 1u << (INET_DIAG_INFO - 1) : 0;
+	int rc = 0;
+
+	es->sc.q = q;
+	es->fn = fn;
+	es->arg = arg;
+	find_own(&es->sc);
+	if (q->ipv6 && diag_dump(AF_INET6, states, ext, each_socket, es) < 0)
+		rc = -1;
+	if (q->ipv4 && diag_dump(AF_INET, states, ext, each_socket, es) < 0)
+		rc = -1;
+	free(es);
+	return rc;
+}
+
+long long
+sockets_passive_opens(void)
+{
+	char buf[4096], *tcp, *vals, *name, *end;
+	long long v = -1;
+	ssize_t n;
+	size_t col = 0, i;
+	int fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* Two lines: "Tcp: Name Name ..." then "Tcp: value value ...". */
+	if (!(tcp = strstr(buf, "\nTcp: ")) || !(vals = strstr(tcp + 1, "\nTcp: ")))
+		return -1;
+	for (name = tcp + 6; *name && *name != '\n'; col++) {
+		end = name + strcspn(name, " \n");
+		if (end - name == 12 && memcmp(name, "PassiveOpens", 12) == 0)
+			break;
+		name = *end == ' ' ? end + 1 : end;
+	}
+	if (!*name || *name == '\n')
+		return -1;
+	for (name = vals + 6, i = 0; i < col && *name && *name != '\n'; i++)
+		name += strcspn(name, " \n") + (name[strcspn(name, " \n")] == ' ');
+	if (*name >= '0' && *name <= '9')
+		v = strtoll(name, NULL, 10);
+	return v;
 }

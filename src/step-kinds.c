@@ -10,6 +10,7 @@ extern const struct step_kind step_expect_regex_kind;
 extern const struct step_kind step_sleep_kind;
 extern const struct step_kind step_steps_kind;
 extern const struct step_kind step_parallel_kind;
+extern const struct step_kind step_drain_kind;
 
 const struct step_kind *const step_kinds[] = {
 	&step_http_call_kind,
@@ -18,5 +19,6 @@ const struct step_kind *const step_kinds[] = {
 	&step_sleep_kind,
 	&step_steps_kind,
 	&step_parallel_kind,
+	&step_drain_kind,
 	NULL,
 };

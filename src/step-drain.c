@@ -1,0 +1,540 @@
+/* step-drain.c: the drain step: waits until local TCP ports have had no traffic for a while (no
+ * connection accepted, no data received on an established one), read from the kernel's socket
+ * table (sock_diag with tcp_info, see sockets.c) every interval.
+ *
+ * How traffic is seen, sample by sample:
+ * - Every socket on a watched port (other than a listener and stopplan's own) is known by its
+ *   cookie. A cookie not seen in the previous sample is a connection accepted since; TIME_WAIT
+ *   entries keep the cookie of their connection, so a connection that the app closed between
+ *   two samples is still seen as new.
+ * - A known connection whose tcpi_bytes_received grew received data, at tcpi_last_data_recv ago.
+ * - A connection that opened and closed between two samples and left no TIME_WAIT entry (the
+ *   client closed first) is caught by the namespace's PassiveOpens counter (/proc/net/snmp): opens
+ *   not matched by a new cookie on any listening port of the namespace count as accepted on the
+ *   watched ports. That counter is namespace-wide: such a connection on another port (a kubelet
+ *   tcpSocket probe) counts too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop.h"
+#include "node.h"
+#include "plan.h"
+#include "run.h"
+#include "sockets.h"
+#include "util.h"
+
+#define DRAIN_PORT_MAX SOCKETS_MAX_PORTS
+#define DRAIN_QUIET_MS 1000
+#define DRAIN_INTERVAL_MS 100
+#define DRAIN_INTERVAL_MIN_MS 10
+#define DRAIN_INTERVAL_MAX_MS 1000
+#define DRAIN_TRACK_MAX (1 << 20)      /* sockets followed at once; the kernel bounds them anyway */
+/* Every state but SYN_SENT, SYN_RECV (a request socket, whose full socket gets its own cookie)
+ * and CLOSE (never hashed). */
+#define DRAIN_STATES (0xfffu & ~(1u << 0 | 1u << 2 | 1u << 3 | 1u << 7))
+#define TCP_LISTEN_STATE 10
+
+static const struct schema_key drain_keys[] = {
+	{"port", false}, {"ports", false}, {"quiet", false}, {"min", false}, {"interval", false},
+	{"timeout", false},
+	{NULL, false},
+};
+
+struct drain {
+	int ports[DRAIN_PORT_MAX];
+	size_t nports;
+	struct tmpl *quiet, *min, *timeout;
+	int64_t interval;
+	const struct plan *plan;       /* for the deadline, the bound of a drain without timeout */
+};
+
+/* A socket followed from one sample to the next. */
+struct drain_conn {
+	uint64_t cookie;
+	uint64_t bytes;
+	uint32_t segs;
+	unsigned port;                 /* local port */
+	bool ours;                     /* on a watched port (else on another listening port) */
+	bool info;                     /* bytes and segs came with this sample (not in TIME_WAIT) */
+};
+
+struct drain_state {
+	int64_t start, end, last_activity, prev_sample, next;
+	bool first;
+	struct drain_conn *conns, *cur;  /* sorted by cookie: the previous sample, the one being read */
+	size_t nconns, ncur, capconns, capcur;
+	uint8_t *listening;            /* bitmap of the namespace's listening ports */
+	long long accepted, segments, unseen;
+	unsigned long long bytes;
+	long long passive0, new_passive, excess_max;   /* PassiveOpens bookkeeping; passive0 -1: none */
+	bool live;                     /* the first sample found a listener or a connection */
+};
+
+static bool
+drain_watched(const struct drain *d, unsigned port)
+{
+	size_t i;
+
+	for (i = 0; i < d->nports; i++)
+		if ((unsigned)d->ports[i] == port)
+			return true;
+	return false;
+}
+
+static int
+load_ports(const struct node *n, struct drain *d, struct diag *dg)
+{
+	size_t i, count = n->type == NODE_SEQ ? n->nkids : 1;
+	long long p;
+
+	if (n->type == NODE_SEQ && n->nkids == 0) {
+		diag_at(dg, n, "ports needs at least one port");
+		return -1;
+	}
+	if (count > DRAIN_PORT_MAX) {
+		diag_at(dg, n, "at most %d ports in one drain", DRAIN_PORT_MAX);
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, dg, 1, 65535, &p) < 0)
+			return -1;
+		d->ports[d->nports++] = (int)p;
+	}
+	return 0;
+}
+
+static void drain_free(void *data);
+
+static void *
+drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
+{
+	struct drain *d;
+	const struct node *n;
+	int rc = 0;
+
+	if (!schema_check(v, drain_keys, "drain", lc->d) && v->type != NODE_MAP)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->plan = lc->plan;
+	d->interval = DRAIN_INTERVAL_MS;
+	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
+		diag_at(lc->d, v, "drain needs port or ports (one of them)");
+		rc = -1;
+	} else if (load_ports(node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), d, lc->d) < 0) {
+		rc = -1;
+	}
+	if ((n = node_get(v, "quiet")) && !(d->quiet = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
+		rc = -1;
+	if ((n = node_get(v, "min")) && !(d->min = plan_tmpl(lc, s, n, TTYPE_DURATION)))
+		rc = -1;
+	if ((n = node_get(v, "timeout")) && !(d->timeout = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
+		rc = -1;
+	if ((n = node_get(v, "interval"))) {
+		if (value_duration(n, lc->d, &d->interval) < 0) {
+			rc = -1;
+		} else if (d->interval < DRAIN_INTERVAL_MIN_MS || d->interval > DRAIN_INTERVAL_MAX_MS) {
+			diag_at(lc->d, n, "interval must be between 10ms and 1s");
+			rc = -1;
+		}
+	}
+	if (!node_get(v, "timeout") && lc->plan->root && !node_get(lc->plan->root, "deadline")) {
+		diag_at(lc->d, v, "a drain needs a timeout, or a deadline in the plan, to bound its wait");
+		rc = -1;
+	}
+	if (rc < 0) {
+		drain_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int64_t
+drain_worst(const struct step *s)
+{
+	const struct drain *d = s->data;
+
+	return d->timeout ? tmpl_ms(d->timeout, 0) : d->plan->deadline;
+}
+
+static bool
+drain_has_field(const struct step *s, const char *field)
+{
+	(void)s;
+	return strcmp(field, "waited") == 0 || strcmp(field, "accepted") == 0 || strcmp(field, "segments") == 0 ||
+	    strcmp(field, "bytes") == 0;
+}
+
+static void
+port_list(const struct drain *d, struct buf *out)
+{
+	size_t i;
+
+	buf_adds(out, d->nports > 1 ? "ports " : "port ");
+	for (i = 0; i < d->nports; i++)
+		buf_printf(out, "%s%d", i ? ", " : "", d->ports[i]);
+}
+
+static void
+drain_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
+{
+	const struct drain *d = s->data;
+	char q[32], m[32];
+
+	(void)env;
+	fmt_duration(q, sizeof(q), tmpl_ms(d->quiet, DRAIN_QUIET_MS));
+	buf_adds(out, "drain ");
+	port_list(d, out);
+	buf_printf(out, " (quiet %s", q);
+	if (tmpl_ms(d->min, 0) > 0) {
+		fmt_duration(m, sizeof(m), tmpl_ms(d->min, 0));
+		buf_printf(out, ", min %s", m);
+	}
+	buf_adds(out, ")");
+}
+
+/* Formats n with a comma every three digits ("1,204"). */
+static void
+fmt_count(char *out, size_t size, unsigned long long n)
+{
+	char digits[32];
+	size_t len, i, o = 0;
+
+	len = (size_t)snprintf(digits, sizeof(digits), "%llu", n);
+	for (i = 0; i < len && o + 2 < size; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+}
+
+/* Appends "41 connections accepted, 1,204 data segments received" to out. */
+static void
+traffic_text(const struct drain_state *st, struct buf *out)
+{
+	char a[32], g[32];
+
+	fmt_count(a, sizeof(a), (unsigned long long)st->accepted);
+	fmt_count(g, sizeof(g), (unsigned long long)st->segments);
+	buf_printf(out, "%s connection%s accepted, %s data segment%s received", a, st->accepted == 1 ? "" : "s", g,
+	    st->segments == 1 ? "" : "s");
+	if (st->unseen)
+		buf_printf(out, ", %lld of the connections seen only in PassiveOpens", st->unseen);
+}
+
+static int
+cookie_cmp(const void *a, const void *b)
+{
+	const struct drain_conn *x = a, *y = b;
+
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+/* The run's context while one sample is read. */
+struct drain_sample {
+	const struct drain *d;
+	struct drain_state *st;
+	int64_t now;
+	long long new_passive;          /* new cookies on listening ports (ours, others, own) */
+};
+
+static void
+note_activity(struct drain_state *st, int64_t when)
+{
+	if (when > st->last_activity)
+		st->last_activity = when;
+}
+
+/* sockets_each's callback: keeps the sockets of one sample; listeners go into the bitmap. */
+static void
+sample_socket(void *arg, const struct sockets_entry *se)
+{
+	struct drain_sample *sa = arg;
+	struct drain_state *st = sa->st;
+	struct drain_conn *c;
+
+	if (se->state == TCP_LISTEN_STATE) {
+		st->listening[se->lport >> 3] |= (uint8_t)(1u << (se->lport & 7));
+		return;
+	}
+	if (se->own) {
+		/* stopplan's own connection never counts, but its opening is one PassiveOpens explained. */
+		if (!st->first && drain_watched(sa->d, se->lport)) {
+			struct drain_conn key = {.cookie = se->cookie};
+
+			if (!bsearch(&key, st->conns, st->nconns, sizeof(key), cookie_cmp))
+				sa->new_passive++;
+		}
+		return;
+	}
+	if (st->ncur == st->capcur) {
+		if (st->capcur >= DRAIN_TRACK_MAX)
+			return;
+		st->capcur = st->capcur ? st->capcur * 2 : 64;
+		st->cur = xreallocarray(st->cur, st->capcur, sizeof(*st->cur));
+	}
+	c = &st->cur[st->ncur++];
+	c->cookie = se->cookie;
+	c->port = se->lport;
+	c->ours = drain_watched(sa->d, se->lport);
+	c->info = se->info;
+	c->bytes = se->info ? se->bytes_received : 0;
+	c->segs = se->info ? se->data_segs_in : 0;
+	if (c->ours && c->info && !st->first) {
+		const struct drain_conn *old = bsearch(c, st->conns, st->nconns, sizeof(*c), cookie_cmp);
+
+		if (old && c->bytes > old->bytes) {
+			st->segments += (long long)(c->segs - old->segs);
+			st->bytes += c->bytes - old->bytes;
+			note_activity(st, sa->now - (int64_t)se->last_data_recv);
+		}
+	}
+}
+
+/* Compares the sample just read with the previous one: new connections, the PassiveOpens
+ * balance. The previous sample is then replaced. */
+static void
+compare_sample(struct drain_sample *sa, long long passive)
+{
+	struct drain_state *st = sa->st;
+	size_t i, o = 0;
+
+	for (i = 0; i < st->ncur; i++) {
+		struct drain_conn *c = &st->cur[i];
+		const struct drain_conn *old = NULL;
+
+		/* Only the sockets of a listening port are accepted connections (not client ends). */
+		if (!c->ours && !(st->listening[c->port >> 3] & (1u << (c->port & 7))))
+			continue;
+		if (!st->first)
+			old = bsearch(c, st->conns, st->nconns, sizeof(*c), cookie_cmp);
+		if (!old && !st->first) {
+			sa->new_passive++;
+			if (c->ours) {
+				st->accepted++;
+				st->segments += c->segs;
+				st->bytes += c->bytes;
+				note_activity(st, sa->now);
+			}
+		}
+		if (old && !c->info) {
+			/* TIME_WAIT and the like carry no tcp_info: keep what was known. */
+			c->bytes = old->bytes;
+			c->segs = old->segs;
+		}
+		st->cur[o++] = *c;
+	}
+	st->ncur = o;
+	/* Connections that came and went unseen: PassiveOpens grew more than the new cookies. */
+	if (passive >= 0 && st->passive0 >= 0) {
+		long long excess;
+
+		st->new_passive += sa->new_passive;
+		excess = passive - st->passive0 - st->new_passive;
+		if (excess > st->excess_max) {
+			st->unseen += excess - st->excess_max;
+			st->accepted += excess - st->excess_max;
+			st->excess_max = excess;
+			note_activity(st, sa->now);
+		}
+	} else if (st->first) {
+		st->passive0 = passive;
+	}
+}
+
+/* Reads one sample. Returns -1 when the socket table cannot be read. */
+static int
+drain_sample(struct exec *e)
+{
+	const struct drain *d = e->step->data;
+	struct drain_state *st = e->state;
+	struct sockets_query q = {.ports = d->ports, .nports = d->nports, .ipv4 = true, .ipv6 = true};
+	struct drain_sample sa = {.d = d, .st = st};
+	struct drain_conn *t;
+	long long passive;
+	size_t i;
+
+	/* PassiveOpens first: a connection counted there is then in the dump (or already gone). */
+	passive = sockets_passive_opens();
+	sa.now = now_ms();
+	memset(st->listening, 0, 65536 / 8);
+	st->ncur = 0;
+	if (sockets_each(&q, DRAIN_STATES, true, sample_socket, &sa) < 0)
+		return -1;
+	qsort(st->cur, st->ncur, sizeof(*st->cur), cookie_cmp);
+	compare_sample(&sa, passive);
+	if (st->first) {
+		for (i = 0; i < d->nports; i++)
+			if (st->listening[d->ports[i] >> 3] & (1u << (d->ports[i] & 7)))
+				st->live = true;
+		for (i = 0; i < st->ncur; i++)
+			if (st->cur[i].ours)
+				st->live = true;
+	}
+	t = st->conns;
+	st->conns = st->cur;
+	st->nconns = st->ncur;
+	st->cur = t;
+	st->ncur = 0;
+	i = st->capconns;
+	st->capconns = st->capcur;
+	st->capcur = i;
+	st->first = false;
+	st->prev_sample = sa.now;
+	return 0;
+}
+
+static void
+drain_outputs(struct exec *e, int64_t waited)
+{
+	struct drain_state *st = e->state;
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", (long long)waited);
+	exec_output(e, "waited", v, strlen(v));
+	snprintf(v, sizeof(v), "%lld", st->accepted);
+	exec_output(e, "accepted", v, strlen(v));
+	snprintf(v, sizeof(v), "%lld", st->segments);
+	exec_output(e, "segments", v, strlen(v));
+	snprintf(v, sizeof(v), "%llu", st->bytes);
+	exec_output(e, "bytes", v, strlen(v));
+}
+
+static int
+drain_poll(struct exec *e)
+{
+	const struct drain *d = e->step->data;
+	struct drain_state *st = e->state;
+	int64_t now, quiet = tmpl_ms(d->quiet, DRAIN_QUIET_MS), min = tmpl_ms(d->min, 0), ready, wake;
+	struct buf what = {0}, traffic = {0};
+	char q[32];
+	int rc = EXEC_RUNNING;
+
+	if (now_ms() < st->next) {
+		loop_wake_at(e->run->loop, st->next);
+		return EXEC_RUNNING;
+	}
+	if (drain_sample(e) < 0)
+		return exec_fail(e, "cannot read the socket table through netlink sock_diag");
+	now = st->prev_sample;
+	port_list(d, &what);
+	traffic_text(st, &traffic);
+	fmt_duration(q, sizeof(q), quiet);
+	ready = st->last_activity + quiet;
+	if (ready < st->start + min)
+		ready = st->start + min;
+	if (!st->live && min == 0) {
+		drain_outputs(e, now - st->start);
+		exec_detail(e, "%s: nothing listening and no connection: already drained", what.s);
+		rc = EXEC_OK;
+	} else if (now >= ready) {
+		drain_outputs(e, now - st->start);
+		exec_detail(e, "%s quiet for %s after %.1f s (%s)", what.s, q, (double)(now - st->start) / 1000,
+		    traffic.s);
+		rc = EXEC_OK;
+	} else if (now >= st->end) {
+		char ago[32];
+
+		drain_outputs(e, now - st->start);
+		fmt_duration(ago, sizeof(ago), now - st->last_activity);
+		exec_detail(e, "drain %s", what.s);
+		rc = exec_fail(e, "still traffic after %.1f s (%s; the last %s ago, %s of quiet wanted)",
+		    (double)(now - st->start) / 1000, traffic.s, ago, q);
+		if (e->clipped)
+			e->by_deadline = true;
+	} else {
+		wake = now + d->interval;
+		if (ready < wake)
+			wake = ready;
+		if (st->end < wake)
+			wake = st->end;
+		st->next = wake;
+		loop_wake_at(e->run->loop, wake);
+	}
+	buf_free(&what);
+	buf_free(&traffic);
+	return rc;
+}
+
+/* The time a drain without timeout may wait: up to the deadline of its phase, less the worst
+ * case of the steps after it in its sequence. */
+static int64_t
+share_end(struct exec *e)
+{
+	const struct step *s = e->step;
+	const struct plan *p = e->run->plan;
+	struct step *const *list;
+	size_t n, i;
+	int64_t rest = 0;
+	bool after;
+
+	for (; s; s = s->parent) {
+		list = s->parent ? s->parent->kids : s->in_finally ? p->finally : p->steps;
+		n = s->parent ? s->parent->nkids : s->in_finally ? p->nfinally : p->nsteps;
+		after = false;
+		for (i = 0; i < n; i++) {
+			if (after && !(s->parent && s->parent->kind->concurrent))
+				rest += plan_step_worst(list[i]);
+			if (list[i] == s)
+				after = true;
+		}
+	}
+	return e->run->deadline - rest;
+}
+
+static int
+drain_start(struct exec *e)
+{
+	const struct drain *d = e->step->data;
+	struct drain_state *st = xcalloc(1, sizeof(*st));
+
+	e->state = st;
+	st->listening = xcalloc(1, 65536 / 8);
+	st->first = true;
+	st->passive0 = -1;
+	/* stopplan's own idle keep-alive connections (an earlier http-call to the app) go now. */
+	loop_close_idle(e->run->loop);
+	st->start = st->last_activity = now_ms();
+	if (d->timeout) {
+		st->end = st->start + exec_clip(e, tmpl_ms(d->timeout, 0));
+	} else {
+		st->end = share_end(e);
+		if (st->end > e->run->deadline)
+			st->end = e->run->deadline;
+	}
+	st->next = st->start;
+	return drain_poll(e);
+}
+
+static void
+drain_cancel(struct exec *e)
+{
+	struct drain_state *st = e->state;
+
+	if (!st)
+		return;
+	free(st->conns);
+	free(st->cur);
+	free(st->listening);
+	free(st);
+	e->state = NULL;
+}
+
+static void
+drain_free(void *data)
+{
+	free(data);
+}
+
+const struct step_kind step_drain_kind = {
+	.name = "drain",
+	.load = drain_load,
+	.worst = drain_worst,
+	.has_field = drain_has_field,
+	.describe = drain_describe,
+	.start = drain_start,
+	.poll = drain_poll,
+	.cancel = drain_cancel,
+	.free = drain_free,
+};
