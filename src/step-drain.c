@@ -42,7 +42,8 @@ static const struct schema_key drain_keys[] = {
 };
 
 struct drain {
-	int ports[DRAIN_PORT_MAX];
+	int ports[DRAIN_PORT_MAX];     /* 0 where the port is a template */
+	struct tmpl *port_tmpls[DRAIN_PORT_MAX];
 	size_t nports;
 	struct tmpl *quiet, *min, *timeout;
 	int64_t interval;
@@ -60,6 +61,8 @@ struct drain_conn {
 };
 
 struct drain_state {
+	int ports[DRAIN_PORT_MAX];     /* the ports, templates resolved */
+	size_t nports;
 	int64_t start, end, last_activity, prev_sample, next;
 	bool first;
 	struct drain_conn *conns, *cur;  /* sorted by cookie: the previous sample, the one being read */
@@ -72,19 +75,21 @@ struct drain_state {
 };
 
 static bool
-drain_watched(const struct drain *d, unsigned port)
+drain_watched(const struct drain_state *st, unsigned port)
 {
 	size_t i;
 
-	for (i = 0; i < d->nports; i++)
-		if ((unsigned)d->ports[i] == port)
+	for (i = 0; i < st->nports; i++)
+		if ((unsigned)st->ports[i] == port)
 			return true;
 	return false;
 }
 
+/* Loads a port or a list of ports: numbers, or templates of params and env ("${app_port}"). */
 static int
-load_ports(const struct node *n, struct drain *d, struct diag *dg)
+load_ports(struct step *s, const struct node *n, struct drain *d, struct load_ctx *lc)
 {
+	struct diag *dg = lc->d;
 	size_t i, count = n->type == NODE_SEQ ? n->nkids : 1;
 	long long p;
 
@@ -97,7 +102,14 @@ load_ports(const struct node *n, struct drain *d, struct diag *dg)
 		return -1;
 	}
 	for (i = 0; i < count; i++) {
-		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, dg, 1, 65535, &p) < 0)
+		const struct node *k = n->type == NODE_SEQ ? n->kids[i] : n;
+
+		if (k->type == NODE_SCALAR && strstr(k->str, "${")) {
+			if (!(d->port_tmpls[d->nports++] = plan_tmpl(lc, s, k, TTYPE_PORT)))
+				return -1;
+			continue;
+		}
+		if (value_int(k, dg, 1, 65535, &p) < 0)
 			return -1;
 		d->ports[d->nports++] = (int)p;
 	}
@@ -121,7 +133,7 @@ drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
 		diag_at(lc->d, v, "drain needs port or ports (one of them)");
 		rc = -1;
-	} else if (load_ports(node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), d, lc->d) < 0) {
+	} else if (load_ports(s, node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), d, lc) < 0) {
 		rc = -1;
 	}
 	if ((n = node_get(v, "quiet")) && !(d->quiet = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
@@ -165,14 +177,23 @@ drain_has_field(const struct step *s, const char *field)
 	    strcmp(field, "bytes") == 0;
 }
 
+/* Appends "port 8080" or "ports 8080, 8081"; templates rendered with env when given. */
 static void
-port_list(const struct drain *d, struct buf *out)
+port_list(const struct drain *d, const struct tmpl_env *env, struct buf *out)
 {
+	char *err = NULL;
 	size_t i;
 
 	buf_adds(out, d->nports > 1 ? "ports " : "port ");
-	for (i = 0; i < d->nports; i++)
-		buf_printf(out, "%s%d", i ? ", " : "", d->ports[i]);
+	for (i = 0; i < d->nports; i++) {
+		buf_adds(out, i ? ", " : "");
+		if (!d->port_tmpls[i])
+			buf_printf(out, "%d", d->ports[i]);
+		else if (d->port_tmpls[i]->typed)
+			buf_printf(out, "%lld", d->port_tmpls[i]->num);
+		else if (!env || tmpl_render(d->port_tmpls[i], env, out, &err) < 0)
+			free(err);
+	}
 }
 
 static void
@@ -181,10 +202,9 @@ drain_describe(const struct step *s, const struct tmpl_env *env, struct buf *out
 	const struct drain *d = s->data;
 	char q[32], m[32];
 
-	(void)env;
 	fmt_duration(q, sizeof(q), tmpl_ms(d->quiet, DRAIN_QUIET_MS));
 	buf_adds(out, "drain ");
-	port_list(d, out);
+	port_list(d, env, out);
 	buf_printf(out, " (quiet %s", q);
 	if (tmpl_ms(d->min, 0) > 0) {
 		fmt_duration(m, sizeof(m), tmpl_ms(d->min, 0));
@@ -260,7 +280,7 @@ sample_socket(void *arg, const struct sockets_entry *se)
 	}
 	if (se->own) {
 		/* stopplan's own connection never counts, but its opening is one PassiveOpens explained. */
-		if (!st->first && drain_watched(sa->d, se->lport)) {
+		if (!st->first && drain_watched(st, se->lport)) {
 			struct drain_conn key = {.cookie = se->cookie};
 
 			if (!bsearch(&key, st->conns, st->nconns, sizeof(key), cookie_cmp))
@@ -277,7 +297,7 @@ sample_socket(void *arg, const struct sockets_entry *se)
 	c = &st->cur[st->ncur++];
 	c->cookie = se->cookie;
 	c->port = se->lport;
-	c->ours = drain_watched(sa->d, se->lport);
+	c->ours = drain_watched(st, se->lport);
 	c->info = se->info;
 	c->bytes = se->info ? se->bytes_received : 0;
 	c->segs = se->info ? se->data_segs_in : 0;
@@ -349,7 +369,7 @@ drain_sample(struct exec *e)
 {
 	const struct drain *d = e->step->data;
 	struct drain_state *st = e->state;
-	struct sockets_query q = {.ports = d->ports, .nports = d->nports, .ipv4 = true, .ipv6 = true};
+	struct sockets_query q = {.ports = st->ports, .nports = st->nports, .ipv4 = true, .ipv6 = true};
 	struct drain_sample sa = {.d = d, .st = st};
 	struct drain_conn *t;
 	long long passive;
@@ -365,8 +385,8 @@ drain_sample(struct exec *e)
 	qsort(st->cur, st->ncur, sizeof(*st->cur), cookie_cmp);
 	compare_sample(&sa, passive);
 	if (st->first) {
-		for (i = 0; i < d->nports; i++)
-			if (st->listening[d->ports[i] >> 3] & (1u << (d->ports[i] & 7)))
+		for (i = 0; i < st->nports; i++)
+			if (st->listening[st->ports[i] >> 3] & (1u << (st->ports[i] & 7)))
 				st->live = true;
 		for (i = 0; i < st->ncur; i++)
 			if (st->cur[i].ours)
@@ -418,7 +438,7 @@ drain_poll(struct exec *e)
 	if (drain_sample(e) < 0)
 		return exec_fail(e, "cannot read the socket table through netlink sock_diag");
 	now = st->prev_sample;
-	port_list(d, &what);
+	port_list(d, NULL, &what);
 	traffic_text(st, &traffic);
 	fmt_duration(q, sizeof(q), quiet);
 	ready = st->last_activity + quiet;
@@ -489,7 +509,12 @@ drain_start(struct exec *e)
 	const struct drain *d = e->step->data;
 	struct drain_state *st = xcalloc(1, sizeof(*st));
 
+	size_t i;
+
 	e->state = st;
+	for (i = 0; i < d->nports; i++)
+		st->ports[i] = d->port_tmpls[i] ? (int)d->port_tmpls[i]->num : d->ports[i];
+	st->nports = d->nports;
 	st->listening = xcalloc(1, 65536 / 8);
 	st->first = true;
 	st->passive0 = -1;
