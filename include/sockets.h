@@ -30,7 +30,8 @@ struct sockets_entry {
 	uint64_t cookie;              /* the kernel's id of the socket, kept in TIME_WAIT */
 	int state;                    /* TCP state: 1 ESTABLISHED, 6 TIME_WAIT, 10 LISTEN, ... */
 	unsigned lport, rport;
-	bool own;                     /* the far end of one of stopplan's own connections */
+	bool own;                     /* one of stopplan's own connections, or its far end */
+	bool local;                   /* the far end is in this namespace too (loopback, own address) */
 	bool info;                    /* the tcp_info fields below were sent (not for TIME_WAIT) */
 	uint64_t bytes_received;      /* data bytes received (tcpi_bytes_received) */
 	uint32_t data_segs_in;        /* segments that carried data (tcpi_data_segs_in) */

@@ -367,6 +367,35 @@ struct each_scan {
 	void *arg;
 };
 
+/* True when t is one of our own connections' own end. */
+static bool
+is_own_end(const struct port_scan *sc, const struct tcp_conn *t, bool v6)
+{
+	size_t i, n = v6 ? 4 * sizeof(uint32_t) : sizeof(uint32_t);
+
+	for (i = 0; i < sc->nown; i++) {
+		const struct tcp_conn *o = &sc->own[i];
+
+		if (sc->own_v6[i] == v6 && o->lport == t->lport && o->rport == t->rport &&
+		    memcmp(o->laddr, t->laddr, n) == 0 && memcmp(o->raddr, t->raddr, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* True when the far end of t is in this network namespace too: a loopback address, or the
+ * socket's own address (a pod connecting to its own IP). */
+static bool
+is_local_peer(const struct tcp_conn *t, bool v6)
+{
+	static const uint8_t loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const uint8_t *r = (const uint8_t *)t->raddr;
+
+	if (!v6)
+		return r[0] == 127 || t->raddr[0] == t->laddr[0];
+	return memcmp(r, loop6, 16) == 0 || memcmp(t->raddr, t->laddr, 16) == 0;
+}
+
 /* diag_dump's callback for sockets_each: decodes one socket and its tcp_info. */
 static void
 each_socket(void *arg, const struct inet_diag_msg *m, int len)
@@ -392,7 +421,8 @@ each_socket(void *arg, const struct inet_diag_msg *m, int len)
 		memcpy(t.laddr, m->id.idiag_src, v6 ? 16 : 4);
 		memcpy(t.raddr, m->id.idiag_dst, v6 ? 16 : 4);
 	}
-	se.own = es->sc.nown && is_own_peer(&es->sc, &t, v6);
+	se.own = es->sc.nown && (is_own_peer(&es->sc, &t, v6) || is_own_end(&es->sc, &t, v6));
+	se.local = is_local_peer(&t, v6);
 	alen = len - (int)NLMSG_ALIGN(sizeof(*m));
 	for (a = (const struct rtattr *)(const void *)((const char *)m + NLMSG_ALIGN(sizeof(*m))); RTA_OK(a, alen);
 	     a = RTA_NEXT(a, alen)) {

@@ -55,7 +55,9 @@ struct drain_conn {
 	uint64_t cookie;
 	uint64_t bytes;
 	uint32_t segs;
-	unsigned port;                 /* local port */
+	unsigned port, rport;          /* local and remote port */
+	bool local;                    /* the far end is in the namespace too */
+	bool client;                   /* the client end of a connection to a listening port here */
 	bool ours;                     /* on a watched port (else on another listening port) */
 	bool info;                     /* bytes and segs came with this sample (not in TIME_WAIT) */
 };
@@ -297,6 +299,8 @@ sample_socket(void *arg, const struct sockets_entry *se)
 	c = &st->cur[st->ncur++];
 	c->cookie = se->cookie;
 	c->port = se->lport;
+	c->rport = se->rport;
+	c->local = se->local;
 	c->ours = drain_watched(st, se->lport);
 	c->info = se->info;
 	c->bytes = se->info ? se->bytes_received : 0;
@@ -312,6 +316,20 @@ sample_socket(void *arg, const struct sockets_entry *se)
 	}
 }
 
+#define LISTENING(st, port) ((st)->listening[(port) >> 3] & (1u << ((port) & 7)))
+
+/* True when the sample holds the accepting end of client end c's connection. */
+static bool
+has_server_end(const struct drain_state *st, const struct drain_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < st->ncur; i++)
+		if (!st->cur[i].client && st->cur[i].port == c->rport && st->cur[i].rport == c->port)
+			return true;
+	return false;
+}
+
 /* Compares the sample just read with the previous one: new connections, the PassiveOpens
  * balance. The previous sample is then replaced. */
 static void
@@ -320,32 +338,53 @@ compare_sample(struct drain_sample *sa, long long passive)
 	struct drain_state *st = sa->st;
 	size_t i, o = 0;
 
+	/* Keep the accepted connections (a listening port's sockets) and the client ends of
+	 * connections made within the namespace to one of its listening ports; drop the rest. */
+	for (i = 0; i < st->ncur; i++) {
+		struct drain_conn *c = &st->cur[i];
+
+		c->client = false;
+		if (!c->ours && !LISTENING(st, c->port)) {
+			if (!c->local || !LISTENING(st, c->rport))
+				continue;
+			c->client = true;
+		}
+		st->cur[o++] = *c;
+	}
+	st->ncur = o;
 	for (i = 0; i < st->ncur; i++) {
 		struct drain_conn *c = &st->cur[i];
 		const struct drain_conn *old = NULL;
 
-		/* Only the sockets of a listening port are accepted connections (not client ends). */
-		if (!c->ours && !(st->listening[c->port >> 3] & (1u << (c->port & 7))))
-			continue;
 		if (!st->first)
 			old = bsearch(c, st->conns, st->nconns, sizeof(*c), cookie_cmp);
-		if (!old && !st->first) {
-			sa->new_passive++;
-			if (c->ours) {
-				st->accepted++;
-				st->segments += c->segs;
-				st->bytes += c->bytes;
-				note_activity(st, sa->now);
-			}
-		}
 		if (old && !c->info) {
 			/* TIME_WAIT and the like carry no tcp_info: keep what was known. */
 			c->bytes = old->bytes;
 			c->segs = old->segs;
 		}
-		st->cur[o++] = *c;
+		if (old || st->first)
+			continue;
+		if (c->client) {
+			/* A connection made here whose accepting end is gone already (or is its pair in
+			 * this sample, which counts it): one PassiveOpens explained. */
+			if (has_server_end(st, c))
+				continue;
+			sa->new_passive++;
+			if (drain_watched(st, c->rport)) {
+				st->accepted++;
+				note_activity(st, sa->now);
+			}
+			continue;
+		}
+		sa->new_passive++;
+		if (c->ours) {
+			st->accepted++;
+			st->segments += c->segs;
+			st->bytes += c->bytes;
+			note_activity(st, sa->now);
+		}
 	}
-	st->ncur = o;
 	/* Connections that came and went unseen: PassiveOpens grew more than the new cookies. */
 	if (passive >= 0 && st->passive0 >= 0) {
 		long long excess;
@@ -386,10 +425,10 @@ drain_sample(struct exec *e)
 	compare_sample(&sa, passive);
 	if (st->first) {
 		for (i = 0; i < st->nports; i++)
-			if (st->listening[st->ports[i] >> 3] & (1u << (st->ports[i] & 7)))
+			if (LISTENING(st, (unsigned)st->ports[i]))
 				st->live = true;
 		for (i = 0; i < st->ncur; i++)
-			if (st->cur[i].ours)
+			if (st->cur[i].ours && !st->cur[i].client)
 				st->live = true;
 	}
 	t = st->conns;
