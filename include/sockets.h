@@ -44,8 +44,9 @@ struct sockets_entry {
  * cannot be used or a dump was cut short (fn may have been called for some sockets). */
 int sockets_each(const struct sockets_query *q, unsigned states, bool info,
     void (*fn)(void *arg, const struct sockets_entry *se), void *arg);
-/* Returns the namespace's count of passively opened TCP connections (PassiveOpens in
- * /proc/net/snmp), or -1 when it cannot be read. */
-long long sockets_passive_opens(void);
+/* Reads the namespace's counts of passively opened TCP connections and of TCP segments received
+ * (PassiveOpens and InSegs in /proc/net/snmp). Returns 0, or -1 (a count that cannot be read is
+ * set to -1). */
+int sockets_tcp_counters(long long *passive_opens, long long *in_segs);
 
 #endif

@@ -239,23 +239,43 @@ diag_dump(int family, unsigned states, unsigned char ext, void (*fn)(void *arg, 
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
 	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req r;
+	} compat;
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	const struct nlmsghdr *h;
+	const void *msg = &req;
+	size_t msglen = sizeof(req);
+	int type = SOCK_DIAG_BY_FAMILY;
 	char *buf;
 	ssize_t n;
 	int fd, len, rc = -1;
 
 	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0)
 		return -1;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.r.sdiag_family = (unsigned char)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = states;
-	req.r.idiag_ext = ext;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+	if (family == AF_UNSPEC) {
+		/* The older TCPDIAG_GETSOCK request dumps both families in one walk of the table of
+		 * connections (SOCK_DIAG_BY_FAMILY needs one walk per family). */
+		memset(&compat, 0, sizeof(compat));
+		compat.nh.nlmsg_len = sizeof(compat);
+		compat.nh.nlmsg_type = type = TCPDIAG_GETSOCK;
+		compat.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		compat.r.idiag_states = states;
+		compat.r.idiag_ext = ext;
+		msg = &compat;
+		msglen = sizeof(compat);
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.nh.nlmsg_len = sizeof(req);
+		req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req.r.sdiag_family = (unsigned char)family;
+		req.r.sdiag_protocol = IPPROTO_TCP;
+		req.r.idiag_states = states;
+		req.r.idiag_ext = ext;
+	}
+	if (sendto(fd, msg, msglen, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -273,7 +293,7 @@ diag_dump(int family, unsigned states, unsigned char ext, void (*fn)(void *arg, 
 			}
 			if (h->nlmsg_type == NLMSG_ERROR)
 				goto out;
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			if (h->nlmsg_type != type || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
 			fn(arg, NLMSG_DATA(h), (int)(h->nlmsg_len - NLMSG_LENGTH(0)));
 		}
@@ -365,6 +385,7 @@ struct each_scan {
 	struct port_scan sc;
 	void (*fn)(void *arg, const struct sockets_entry *se);
 	void *arg;
+	size_t calls;                     /* sockets passed to fn */
 };
 
 /* True when t is one of our own connections' own end. */
@@ -439,6 +460,7 @@ each_socket(void *arg, const struct inet_diag_msg *m, int len)
 		se.data_segs_in = ti.tcpi_data_segs_in;
 		se.last_data_recv = ti.tcpi_last_data_recv;
 	}
+	es->calls++;
 	es->fn(es->arg, &se);
 }
 
@@ -454,44 +476,66 @@ sockets_each(const struct sockets_query *q, unsigned states, bool info,
 	es->fn = fn;
 	es->arg = arg;
 	find_own(&es->sc);
+	/* One dump for both families; the two others only when it failed before any socket. */
+	if (q->ipv4 && q->ipv6) {
+		if (diag_dump(AF_UNSPEC, states, ext, each_socket, es) == 0)
+			goto out;
+		if (es->calls) {
+			rc = -1;
+			goto out;
+		}
+	}
 	if (q->ipv6 && diag_dump(AF_INET6, states, ext, each_socket, es) < 0)
 		rc = -1;
 	if (q->ipv4 && diag_dump(AF_INET, states, ext, each_socket, es) < 0)
 		rc = -1;
+out:
 	free(es);
 	return rc;
 }
 
-long long
-sockets_passive_opens(void)
+/* Returns counter NAME of the "Tcp:" lines of /proc/net/snmp (held in buf), or -1. */
+static long long
+snmp_tcp(const char *buf, const char *name)
 {
-	char buf[4096], *tcp, *vals, *name, *end;
-	long long v = -1;
-	ssize_t n;
-	size_t col = 0, i;
-	int fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
+	const char *tcp, *vals, *p, *end;
+	size_t col = 0, i, len = strlen(name);
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* Two lines: "Tcp: Name Name ..." then "Tcp: value value ...". */
 	if (!(tcp = strstr(buf, "\nTcp: ")) || !(vals = strstr(tcp + 1, "\nTcp: ")))
 		return -1;
-	for (name = tcp + 6; *name && *name != '\n'; col++) {
-		end = name + strcspn(name, " \n");
-		if (end - name == 12 && memcmp(name, "PassiveOpens", 12) == 0)
+	for (p = tcp + 6; *p && *p != '\n'; col++) {
+		end = p + strcspn(p, " \n");
+		if ((size_t)(end - p) == len && memcmp(p, name, len) == 0)
 			break;
-		name = *end == ' ' ? end + 1 : end;
+		p = *end == ' ' ? end + 1 : end;
 	}
-	if (!*name || *name == '\n')
+	if (!*p || *p == '\n')
 		return -1;
-	for (name = vals + 6, i = 0; i < col && *name && *name != '\n'; i++)
-		name += strcspn(name, " \n") + (name[strcspn(name, " \n")] == ' ');
-	if (*name >= '0' && *name <= '9')
-		v = strtoll(name, NULL, 10);
-	return v;
+	for (p = vals + 6, i = 0; i < col && *p && *p != '\n'; i++) {
+		p += strcspn(p, " \n");
+		if (*p == ' ')
+			p++;
+	}
+	return *p >= '0' && *p <= '9' ? strtoll(p, NULL, 10) : -1;
+}
+
+int
+sockets_tcp_counters(long long *passive_opens, long long *in_segs)
+{
+	char buf[8192];
+	size_t have = 0;
+	ssize_t n;
+	int fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
+
+	*passive_opens = *in_segs = -1;
+	if (fd < 0)
+		return -1;
+	while (have < sizeof(buf) - 1 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+		have += (size_t)n;
+	close(fd);
+	buf[have] = '\0';
+	*passive_opens = snmp_tcp(buf, "PassiveOpens");
+	*in_segs = snmp_tcp(buf, "InSegs");
+	return *passive_opens < 0 || *in_segs < 0 ? -1 : 0;
 }
