@@ -8,11 +8,14 @@
  *   entries keep the cookie of their connection, so a connection that the app closed between
  *   two samples is still seen as new.
  * - A known connection whose tcpi_bytes_received grew received data, at tcpi_last_data_recv ago.
- * - A connection that opened and closed between two samples and left no TIME_WAIT entry (the
- *   client closed first) is caught by the namespace's PassiveOpens counter (/proc/net/snmp): opens
- *   not matched by a new cookie on any listening port of the namespace count as accepted on the
- *   watched ports. That counter is namespace-wide: such a connection on another port (a kubelet
- *   tcpSocket probe) counts too. */
+ * - A connection that opened and closed between two samples and left no TIME_WAIT entry on the
+ *   accepting side (the client closed first, or a reset) is caught by the namespace's
+ *   PassiveOpens counter (/proc/net/snmp): opens matched neither by a new cookie on a listening
+ *   port of the namespace nor by the new client end of a connection made within the namespace
+ *   count as accepted on the watched ports. That counter is namespace-wide: such a connection on
+ *   another port (a kubelet tcpSocket probe) counts too.
+ * - No sample reads the table when the namespace's InSegs counter has not moved since the last
+ *   one: nothing can have changed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
