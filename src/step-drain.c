@@ -510,8 +510,12 @@ drain_poll(struct exec *e)
 		drain_outputs(e, now - st->start);
 		fmt_duration(ago, sizeof(ago), now - st->last_activity);
 		exec_detail(e, "drain %s", what.s);
-		rc = exec_fail(e, "still traffic after %.1f s (%s; the last %s ago, %s of quiet wanted)",
-		    (double)(now - st->start) / 1000, traffic.s, ago, q);
+		if (st->accepted || st->segments || st->bytes)
+			rc = exec_fail(e, "still traffic after %.1f s (%s; the last %s ago, %s of quiet wanted)",
+			    (double)(now - st->start) / 1000, traffic.s, ago, q);
+		else
+			rc = exec_fail(e, "no traffic seen, but the bound came after %.1f s, before %s of quiet%s",
+			    (double)(now - st->start) / 1000, q, min > quiet ? " and min" : "");
 		if (e->clipped)
 			e->by_deadline = true;
 	} else {
