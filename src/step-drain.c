@@ -272,6 +272,13 @@ note_activity(struct drain_state *st, int64_t when)
 		st->last_activity = when;
 }
 
+/* The connection of the previous sample with c's cookie, or NULL. */
+static const struct drain_conn *
+find_conn(const struct drain_state *st, const struct drain_conn *c)
+{
+	return st->nconns ? bsearch(c, st->conns, st->nconns, sizeof(*c), cookie_cmp) : NULL;
+}
+
 /* sockets_each's callback: keeps the sockets of one sample; listeners go into the bitmap. */
 static void
 sample_socket(void *arg, const struct sockets_entry *se)
@@ -289,7 +296,7 @@ sample_socket(void *arg, const struct sockets_entry *se)
 		if (!st->first && drain_watched(st, se->lport)) {
 			struct drain_conn key = {.cookie = se->cookie};
 
-			if (!bsearch(&key, st->conns, st->nconns, sizeof(key), cookie_cmp))
+			if (!find_conn(st, &key))
 				sa->new_passive++;
 		}
 		return;
@@ -310,7 +317,7 @@ sample_socket(void *arg, const struct sockets_entry *se)
 	c->bytes = se->info ? se->bytes_received : 0;
 	c->segs = se->info ? se->data_segs_in : 0;
 	if (c->ours && c->info && !st->first) {
-		const struct drain_conn *old = bsearch(c, st->conns, st->nconns, sizeof(*c), cookie_cmp);
+		const struct drain_conn *old = find_conn(st, c);
 
 		if (old && c->bytes > old->bytes) {
 			st->segments += (long long)(c->segs - old->segs);
@@ -361,7 +368,7 @@ compare_sample(struct drain_sample *sa, long long passive)
 		const struct drain_conn *old = NULL;
 
 		if (!st->first)
-			old = bsearch(c, st->conns, st->nconns, sizeof(*c), cookie_cmp);
+			old = find_conn(st, c);
 		if (old && !c->info) {
 			/* TIME_WAIT and the like carry no tcp_info: keep what was known. */
 			c->bytes = old->bytes;
@@ -433,7 +440,8 @@ drain_sample(struct exec *e)
 	st->ncur = 0;
 	if (sockets_each(&q, DRAIN_STATES, true, sample_socket, &sa) < 0)
 		return -1;
-	qsort(st->cur, st->ncur, sizeof(*st->cur), cookie_cmp);
+	if (st->ncur > 1)
+		qsort(st->cur, st->ncur, sizeof(*st->cur), cookie_cmp);
 	compare_sample(&sa, passive);
 	if (st->first) {
 		for (i = 0; i < st->nports; i++)
