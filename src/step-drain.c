@@ -167,12 +167,48 @@ drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	return d;
 }
 
+/* The worst case of the steps that run before (with before) or after s in its sequence and in
+ * the sequences around it (steps of a parallel group run beside it, not before or after it). */
+static int64_t
+worst_around(const struct step *s, const struct plan *p, bool before)
+{
+	struct step *const *list;
+	size_t n, i;
+	int64_t rest = 0;
+	bool after;
+
+	for (; s; s = s->parent) {
+		list = s->parent ? s->parent->kids : s->in_finally ? p->finally : p->steps;
+		n = s->parent ? s->parent->nkids : s->in_finally ? p->nfinally : p->nsteps;
+		after = false;
+		for (i = 0; i < n; i++) {
+			if (list[i] == s)
+				after = true;
+			else if ((after || before) && !(s->parent && s->parent->kind->concurrent))
+				rest += plan_step_worst(list[i]);
+		}
+	}
+	return rest;
+}
+
+/* Without timeout: what the plan's deadline leaves after every other step (before and after it,
+ * and finally), so that the plan's worst case is its deadline. */
 static int64_t
 drain_worst(const struct step *s)
 {
 	const struct drain *d = s->data;
+	const struct step *top = s;
+	int64_t w;
+	size_t i;
 
-	return d->timeout ? tmpl_ms(d->timeout, 0) : d->plan->deadline;
+	if (d->timeout)
+		return tmpl_ms(d->timeout, 0);
+	w = d->plan->deadline - worst_around(s, d->plan, true);
+	while (top->parent)
+		top = top->parent;
+	for (i = 0; !top->in_finally && i < d->plan->nfinally; i++)
+		w -= plan_step_worst(d->plan->finally[i]);
+	return w > 0 ? w : 0;
 }
 
 static bool
@@ -541,29 +577,11 @@ drain_poll(struct exec *e)
 }
 
 /* The time a drain without timeout may wait: up to the deadline of its phase, less the worst
- * case of the steps after it in its sequence. */
+ * case of the steps after it. */
 static int64_t
 share_end(struct exec *e)
 {
-	const struct step *s = e->step;
-	const struct plan *p = e->run->plan;
-	struct step *const *list;
-	size_t n, i;
-	int64_t rest = 0;
-	bool after;
-
-	for (; s; s = s->parent) {
-		list = s->parent ? s->parent->kids : s->in_finally ? p->finally : p->steps;
-		n = s->parent ? s->parent->nkids : s->in_finally ? p->nfinally : p->nsteps;
-		after = false;
-		for (i = 0; i < n; i++) {
-			if (after && !(s->parent && s->parent->kind->concurrent))
-				rest += plan_step_worst(list[i]);
-			if (list[i] == s)
-				after = true;
-		}
-	}
-	return e->run->deadline - rest;
+	return e->run->deadline - worst_around(e->step, e->run->plan, false);
 }
 
 static int
