@@ -1,6 +1,8 @@
 /* sockets.c: counts the local TCP sockets on given ports, for port-check: listeners through
  * netlink sock_diag (or the /proc/net tables), established connections from the /proc/net tables,
- * leaving out stopplan's own connections. The only user of netlink and /proc/net. */
+ * leaving out stopplan's own connections; and, for drain, lists the namespace's TCP sockets with
+ * their tcp_info through sock_diag and reads the TCP counters of /proc/net/snmp. The only user of
+ * netlink and /proc/net. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
