@@ -1,33 +1,15 @@
-/* check.c: static checks over the whole plan: names, references, templates, params, timing. */
+/* check.c: the second phase: static checks over the whole plan AST (names, references, templates,
+ * params, timing); it compiles regexes and resolves references in place, and never reads YAML. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
+#include "check.h"
 #include "node.h"
 #include "plan.h"
 #include "regex.h"
+#include "step.h"
 #include "util.h"
-
-struct step *
-plan_find_step(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->nall; i++)
-		if (p->all[i]->named && strcmp(p->all[i]->name, name) == 0)
-			return p->all[i];
-	return NULL;
-}
-
-int
-plan_param_index(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->nparams; i++)
-		if (strcmp(p->params[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
 
 static bool
 is_ancestor(const struct step *a, const struct step *s)
@@ -146,8 +128,8 @@ check_names(struct plan *p, struct diag *d)
 			first = i;
 			continue;
 		}
-		diag_at(d, node_get(v[i]->node, "name"), "duplicate step name '%s' (first at line %d)", v[i]->name,
-		    node_get(v[first]->node, "name")->line);
+		diag_at(d, v[i]->name_node, "duplicate step name '%s' (first at line %d)", v[i]->name,
+		    v[first]->name_node->line);
 	}
 	free(v);
 }
@@ -193,7 +175,7 @@ check_params(struct plan *p, struct diag *d)
 			continue;
 		}
 		if (par->def && regex_match(par->re, par->def, strlen(par->def)) != REGEX_MATCH)
-			diag_at(d, node_get(node_get(p->root ? node_get(p->root, "params") : NULL, par->name), "default"),
+			diag_at(d, par->def_node,
 			    "default '%s' of param '%s' does not match its pattern", par->secret ? "***" : par->def, par->name);
 	}
 }
@@ -242,7 +224,7 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 		case TREF_STEP:
 			defaults = false;
 			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
-			if (part->step && part->step->data && (!part->step->kind->has_field ||
+			if (part->step && part->step->loaded && (!part->step->kind->has_field ||
 			    !part->step->kind->has_field(part->step, part->field)))
 				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
 				    part->step->kind ? part->step->kind->name : "?", part->field);
@@ -277,60 +259,16 @@ check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 	if (!defaults)
 		return;
 	vals = xcalloc(p->nparams + 1, sizeof(*vals));
-	secret = xcalloc(p->nparams + 1, sizeof(*secret));
-	for (i = 0; i < p->nparams; i++) {
+	secret = plan_secret_mask(p);
+	for (i = 0; i < p->nparams; i++)
 		vals[i] = p->params[i].def;
-		secret[i] = p->params[i].secret;
-	}
 	struct tmpl_env env = {.params = vals, .secret = secret};
-	if (tmpl_render(t, &env, &b, &err) == 0 && (why = tmpl_check_value(t, b.s, b.len))) {
-		/* Show the value with secrets masked. */
-		env.redact = true;
-		b.len = 0;
-		tmpl_render(t, &env, &b, &err);
-		diag_at(d, t->node, "'%s' (with the params' defaults): %s", b.s, why);
-	}
+	if (tmpl_render(t, &env, &b, &err) == 0)
+		tmpl_check_rendered(t, &env, b.s, b.len, " (with the params' defaults)", d);
 	free(err);
 	free(vals);
 	free(secret);
 	buf_free(&b);
-}
-
-int64_t
-plan_step_worst(const struct step *s)
-{
-	int64_t one = s->kind && s->data ? s->kind->worst(s) : 0, total, delay = s->retry.delay;
-	long long i;
-
-	total = one;
-	for (i = 1; i < s->retry.attempts; i++) {
-		int64_t dl = delay;
-
-		if (s->retry.max_delay && dl > s->retry.max_delay)
-			dl = s->retry.max_delay;
-		total += dl + one;
-		if ((double)delay * s->retry.backoff < (double)DURATION_MAX_MS * 100)
-			delay = (int64_t)((double)delay * s->retry.backoff);
-	}
-	return total;
-}
-
-static int64_t
-worst_list(struct step **v, size_t n)
-{
-	int64_t t = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		t += plan_step_worst(v[i]);
-	return t;
-}
-
-void
-plan_update_worst(struct plan *p)
-{
-	p->worst_main = worst_list(p->steps, p->nsteps);
-	p->worst_finally = worst_list(p->finally, p->nfinally);
 }
 
 int
@@ -338,21 +276,23 @@ plan_check(struct plan *p, struct diag *d)
 {
 	size_t before = d->n, i;
 	struct tmpl *t;
-	char a[32], b[32];
+	char *why;
 
+	/* What is not a plan at all (not a mapping, no header) has its one error from load. */
+	if (!plan_is_plan(p->root))
+		return -1;
 	check_names(p, d);
 	check_params(p, d);
 	for (i = 0; i < p->nall; i++)
-		if (p->all[i]->kind && p->all[i]->data && p->all[i]->kind->check)
+		if (p->all[i]->kind && p->all[i]->loaded && p->all[i]->kind->check)
 			p->all[i]->kind->check(p->all[i], p, d);
 	check_conds(p, d);
 	for (t = p->tmpls; t; t = t->next)
 		check_tmpl(p, t, d);
 	plan_update_worst(p);
-	if (p->nfinally && p->worst_finally >= p->deadline) {
-		fmt_duration(a, sizeof(a), p->worst_finally);
-		fmt_duration(b, sizeof(b), p->deadline);
-		diag_at(d, node_get(p->root, "finally"), "finally steps may take %s, which leaves no time before the %s deadline", a, b);
+	if ((why = budget_problem(p, NULL, p->deadline, true))) {
+		diag_at(d, p->finally_node, "%s", why);
+		free(why);
 	}
 	return d->n > before ? -1 : 0;
 }

@@ -6,6 +6,7 @@
 #include "explain.h"
 #include "log.h"
 #include "plan.h"
+#include "step.h"
 #include "util.h"
 
 static void
@@ -47,7 +48,8 @@ explain_step(FILE *f, const struct step *s, const struct tmpl_env *env, int dept
 	size_t i;
 
 	buf_printf(&b, "%*s%-*s %-12s ", 2 * depth, "", 22 - 2 * depth, s->name, s->kind->name);
-	s->kind->describe(s, env, &b);
+	if (s->kind->describe)
+		s->kind->describe(s, env, &b);
 	fmt_duration(w, sizeof(w), plan_step_worst(s));
 	buf_printf(&b, "  [worst %s", w);
 	if (s->retry.attempts > 1) {
@@ -122,15 +124,12 @@ void
 explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms, const struct budget *bud,
     bool dry_run)
 {
-	bool *secret = xcalloc(p->nparams + 1, sizeof(*secret));
+	bool *secret = plan_secret_mask(p);
 	struct tmpl_env env = {.params = (const char *const *)params, .secret = secret, .redact = true,
 	    .keep_unknown = true};
 	int64_t worst = p->worst_main + p->worst_finally;
 	char a[32], b[32], c[32];
 	size_t i;
-
-	for (i = 0; i < p->nparams; i++)
-		secret[i] = p->params[i].secret;
 	fprintf(f, "plan %s%s%s\n", p->name, p->description ? ": " : "", p->description ? p->description : "");
 	if (dry_run)
 		fputs("dry run: nothing is sent, no port is checked, no sleep is taken\n", f);

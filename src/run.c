@@ -8,150 +8,70 @@
 
 #include "log.h"
 #include "loop.h"
-#include "node.h"
-#include "regex.h"
+#include "plan.h"
+#include "resolve.h"
 #include "run.h"
+#include "step.h"
 #include "util.h"
 
 #define FINALLY_SLACK_MS 10
 
+/* What a finished step means for the sequence it is in. */
+enum verdict {
+	VERDICT_RUNNING,
+	VERDICT_GO_ON,              /* ok, skipped, or failed under continue/warn */
+	VERDICT_FAIL_GROUP,         /* failed with no policy of its own: its group fails */
+	VERDICT_STOP,               /* the plan stops (abort, exit, deadline, signal): see run->code */
+};
+
+/* A sequence of steps run one after another (the plan's steps, finally, and "steps" groups). */
+struct seq {
+	struct run *run;
+	struct step *const *steps;
+	size_t n, i;
+	struct exec *cur;
+	bool failed;                /* a step failed with VERDICT_FAIL_GROUP */
+};
+
+/* Steps run side by side (a concurrent group): every one runs to its end. */
+struct par {
+	struct run *run;
+	struct exec **execs;        /* one per step; NULL once it ended */
+	size_t n, running;
+	bool failed;                /* a step failed with VERDICT_FAIL_GROUP */
+	const struct step *failed_step;
+	bool stopped;               /* a step stopped the plan */
+};
+
+struct output {
+	char *field;
+	char *value;
+	size_t len;
+};
+
+struct result {
+	enum outcome outcome;
+	struct output *outs;
+	size_t nouts;
+};
+
+struct run {
+	struct plan *plan;
+	struct loop *loop;
+	char **params;              /* resolved values, by param index */
+	bool *secret;
+	struct result *results;     /* by step id */
+	int64_t start, end;         /* end: start + the run's deadline */
+	int64_t deadline;           /* what the current phase (steps or finally) must end by */
+	int64_t deadline_ms;        /* the run's deadline, as a duration */
+	int code;                   /* exit code once the plan stops; 0 while it goes on */
+	char *why;                  /* why it stopped; owned */
+	const struct step *where;   /* the step it stopped at */
+	const char *cancel_why;     /* while cancelling: "interrupted by SIGTERM", ... */
+	unsigned rng;
+};
+
 static const char *const outcome_names[] = {"not-run", "ok", "failed", "skipped"};
-
-/* ---- params and static templates ---- */
-
-static const char *
-find_set(const char *name, char *const *sets, size_t nsets)
-{
-	size_t i, n = strlen(name);
-
-	for (i = nsets; i-- > 0;)
-		if (strncmp(sets[i], name, n) == 0 && sets[i][n] == '=')
-			return sets[i] + n + 1;
-	return NULL;
-}
-
-static void
-resolve_param(struct plan *p, size_t i, char *const *sets, size_t nsets, bool lenient, char **out, struct diag *d)
-{
-	struct param *par = &p->params[i];
-	const char *v = find_set(par->name, sets, nsets);
-
-	if (!v && par->env)
-		v = getenv(par->env);
-	if (!v)
-		v = par->def;
-	if (!v) {
-		if (par->required && !lenient)
-			diag_at(d, par->node, "required param '%s' is not set%s%s%s", par->name,
-			    par->env ? " (environment variable " : " (use -p)", par->env ? par->env : "", par->env ? " or -p)" : "");
-		else if (!par->required)
-			out[i] = xstrdup("");
-		return;
-	}
-	if (par->re && regex_match(par->re, v, strlen(v)) != REGEX_MATCH) {
-		diag_at(d, par->node, "param '%s': value '%s' does not match the pattern '%s'", par->name,
-		    par->secret ? "***" : v, par->pattern);
-		return;
-	}
-	out[i] = xstrdup(v);
-}
-
-static void
-resolve_tmpl(struct plan *p, struct tmpl *t, char **params, bool lenient, struct diag *d)
-{
-	struct tmpl_env env = {.params = (const char *const *)params, .keep_unknown = lenient};
-	struct buf b = {0};
-	char *err = NULL;
-	const char *why;
-	bool *secret = xcalloc(p->nparams, sizeof(*secret));
-	size_t i;
-
-	for (i = 0; i < p->nparams; i++)
-		secret[i] = p->params[i].secret;
-	env.secret = secret;
-	if (tmpl_render(t, &env, &b, &err) < 0) {
-		diag_at(d, t->node, "%s", err);
-	} else if (!lenient || !strstr(b.s, "${")) {
-		if ((why = tmpl_check_value(t, b.s, b.len))) {
-			env.redact = true;
-			struct buf shown = {0};
-			tmpl_render(t, &env, &shown, &err);
-			diag_at(d, t->node, "'%s': %s", shown.s ? shown.s : "", why);
-			buf_free(&shown);
-		}
-	}
-	free(t->value);
-	t->vlen = b.len;
-	t->value = buf_take(&b);
-	free(err);
-	free(secret);
-}
-
-char **
-run_resolve(struct plan *p, char *const *sets, size_t nsets, bool lenient, struct diag *d)
-{
-	char **params = xcalloc(p->nparams + 1, sizeof(*params));
-	size_t before = d->n, i;
-	struct tmpl *t;
-
-	for (i = 0; i < nsets; i++) {
-		const char *eq = strchr(sets[i], '=');
-		char *name = eq ? xstrndup(sets[i], (size_t)(eq - sets[i])) : NULL;
-
-		if (!name || plan_param_index(p, name) < 0)
-			diag_error(d, 0, 0, "-p %s: %s", sets[i], name ? "the plan declares no such param" : "expected NAME=VALUE");
-		free(name);
-	}
-	for (i = 0; i < p->nparams; i++)
-		resolve_param(p, i, sets, nsets, lenient, params, d);
-	if (d->n == before)
-		for (t = p->tmpls; t; t = t->next)
-			if (!t->dynamic && !tmpl_is_literal(t))
-				resolve_tmpl(p, t, params, lenient, d);
-	plan_update_worst(p);
-	if (d->n > before) {
-		run_free_params(p, params);
-		return NULL;
-	}
-	return params;
-}
-
-void
-run_free_params(struct plan *p, char **params)
-{
-	size_t i;
-
-	if (!params)
-		return;
-	for (i = 0; i < p->nparams; i++)
-		free(params[i]);
-	free(params);
-}
-
-void
-run_register_secrets(struct plan *p, char **params)
-{
-	size_t i;
-
-	for (i = 0; i < p->nparams; i++) {
-		struct buf b = {0};
-		const char *v = params[i];
-
-		if (!p->params[i].secret || !v || !*v)
-			continue;
-		log_add_secret(v);
-		tmpl_urlencode(&b, v, strlen(v));
-		log_add_secret(b.s);
-		b.len = 0;
-		tmpl_base64(&b, v, strlen(v));
-		log_add_secret(b.s);
-		b.len = 0;
-		json_escape(&b, v, strlen(v));
-		b.s[b.len - 1] = '\0';
-		log_add_secret(b.s + 1);
-		buf_free(&b);
-	}
-}
 
 /* ---- outputs ---- */
 
@@ -235,7 +155,7 @@ tmpl_output(void *arg, const struct step *s, const char *field, size_t *len, con
 	return v;
 }
 
-struct tmpl_env
+static struct tmpl_env
 run_tmpl_env(struct run *r, bool redact)
 {
 	struct tmpl_env env = {
@@ -248,7 +168,56 @@ run_tmpl_env(struct run *r, bool redact)
 	return env;
 }
 
+const struct plan *
+run_plan(const struct run *r)
+{
+	return r->plan;
+}
+
+struct loop *
+run_loop(const struct run *r)
+{
+	return r->loop;
+}
+
+int64_t
+run_started(const struct run *r)
+{
+	return r->start;
+}
+
+const struct step *
+run_stopped_at(const struct run *r, const char **why)
+{
+	*why = r->why;
+	return r->where;
+}
+
 /* ---- helpers for step kinds ---- */
+
+struct loop *
+exec_loop(const struct exec *e)
+{
+	return e->run->loop;
+}
+
+const struct plan *
+exec_plan(const struct exec *e)
+{
+	return e->run->plan;
+}
+
+int64_t
+exec_deadline(const struct exec *e)
+{
+	return e->run->deadline;
+}
+
+struct tmpl_env
+exec_tmpl_env(const struct exec *e, bool redact)
+{
+	return run_tmpl_env(e->run, redact);
+}
 
 int
 exec_render(struct exec *e, const struct tmpl *t, struct buf *out)
@@ -281,14 +250,23 @@ exec_clip(struct exec *e, int64_t timeout)
 	return timeout < 1 ? 1 : timeout;
 }
 
+/* Replaces *dst with the formatted text (fmt may use the old text). */
+static void
+set_text(char **dst, const char *fmt, va_list ap)
+{
+	char *old = *dst;
+
+	*dst = xvasprintf(fmt, ap);
+	free(old);
+}
+
 int
 exec_fail(struct exec *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->error);
 	va_start(ap, fmt);
-	e->error = xvasprintf(fmt, ap);
+	set_text(&e->error, fmt, ap);
 	va_end(ap);
 	return EXEC_FAILED;
 }
@@ -298,9 +276,8 @@ exec_detail(struct exec *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->detail);
 	va_start(ap, fmt);
-	e->detail = xvasprintf(fmt, ap);
+	set_text(&e->detail, fmt, ap);
 	va_end(ap);
 }
 
@@ -365,7 +342,7 @@ exec_create(struct run *r, const struct step *s)
 static void
 exec_end_attempt(struct exec *e)
 {
-	if (e->state || e->phase == PHASE_ATTEMPT)
+	if ((e->state || e->phase == PHASE_ATTEMPT) && e->step->kind->cancel)
 		e->step->kind->cancel(e);
 	e->state = NULL;
 }
@@ -388,7 +365,8 @@ log_start(struct exec *e)
 	struct buf b = {0};
 	char extra[64];
 
-	e->step->kind->describe(e->step, &env, &b);
+	if (e->step->kind->describe)
+		e->step->kind->describe(e->step, &env, &b);
 	snprintf(extra, sizeof(extra), "\"attempt\":%lld", e->attempt);
 	if (e->step->retry.attempts > 1)
 		log_event(e->step->name, "start", extra, "start (attempt %lld/%lld): %s", e->attempt,
@@ -464,7 +442,6 @@ static enum verdict
 exec_finish(struct exec *e, enum outcome o)
 {
 	const struct policy *pol;
-	char extra[32];
 
 	exec_end_attempt(e);
 	e->phase = PHASE_DONE;
@@ -485,7 +462,6 @@ exec_finish(struct exec *e, enum outcome o)
 		run_stop(e->run, EXIT_FAILED, e->step, e->error);
 		return VERDICT_STOP;
 	case POLICY_EXIT:
-		snprintf(extra, sizeof(extra), "\"exit\":%d", pol->code);
 		run_stop(e->run, pol->code, e->step, pol->message ? pol->message : e->error);
 		return VERDICT_STOP;
 	case POLICY_NONE:
@@ -522,7 +498,7 @@ exec_attempt_failed(struct exec *e)
 		return exec_finish(e, OUTCOME_FAILED);
 	exec_end_attempt(e);
 	e->delay = retry_delay(e);
-	need = e->step->kind->need ? e->step->kind->need(e->step) : 0;
+	need = step_need(e->step);
 	if (now + e->delay + need > r->deadline) {
 		log_event(e->step->name, "retry", NULL, "no time left for attempt %lld/%lld before the deadline",
 		    e->attempt + 1, e->step->retry.attempts);
@@ -567,7 +543,7 @@ exec_poll(struct exec *e)
 		e->attempt = 1;
 		return exec_step(e, exec_start_attempt(e));
 	case PHASE_ATTEMPT:
-		return exec_step(e, e->step->kind->poll(e));
+		return exec_step(e, e->step->kind->poll ? e->step->kind->poll(e) : EXEC_OK);
 	case PHASE_DELAY:
 		if (now_ms() < e->wake) {
 			loop_wake_at(e->run->loop, e->wake);
@@ -602,7 +578,7 @@ exec_cancel(struct exec *e)
 
 /* ---- sequences ---- */
 
-void
+static void
 seq_init(struct seq *q, struct run *r, struct step *const *steps, size_t n)
 {
 	q->run = r;
@@ -613,7 +589,7 @@ seq_init(struct seq *q, struct run *r, struct step *const *steps, size_t n)
 	q->failed = false;
 }
 
-enum verdict
+static enum verdict
 seq_poll(struct seq *q)
 {
 	enum verdict v;
@@ -635,10 +611,9 @@ seq_poll(struct seq *q)
 	return VERDICT_GO_ON;
 }
 
-void
-seq_cancel(struct seq *q, const char *why)
+static void
+seq_cancel(struct seq *q)
 {
-	(void)why;
 	if (q->cur) {
 		exec_cancel(q->cur);
 		exec_free(q->cur);
@@ -648,7 +623,7 @@ seq_cancel(struct seq *q, const char *why)
 
 /* ---- parallel groups ---- */
 
-void
+static void
 par_init(struct par *g, struct run *r, struct step *const *steps, size_t n)
 {
 	size_t i;
@@ -662,7 +637,9 @@ par_init(struct par *g, struct run *r, struct step *const *steps, size_t n)
 	g->failed_step = NULL;
 }
 
-enum verdict
+static void par_cancel(struct par *g);
+
+static enum verdict
 par_poll(struct par *g)
 {
 	enum verdict v;
@@ -697,7 +674,7 @@ par_poll(struct par *g)
 	return g->failed ? VERDICT_FAIL_GROUP : VERDICT_GO_ON;
 }
 
-void
+static void
 par_cancel(struct par *g)
 {
 	size_t i;
@@ -712,19 +689,82 @@ par_cancel(struct par *g)
 	g->running = 0;
 }
 
+/* ---- groups: the start, poll and cancel of group kinds ---- */
+
+/* A group's attempt: its nested steps in a sequence or side by side. */
+struct group {
+	struct seq q;
+	struct par g;
+};
+
+int
+exec_group_poll(struct exec *e)
+{
+	struct group *gr = e->state;
+	bool concurrent = e->step->kind->concurrent;
+	struct seq *q = &gr->q;
+	struct par *g = &gr->g;
+
+	switch (concurrent ? par_poll(g) : seq_poll(q)) {
+	case VERDICT_RUNNING:
+		return EXEC_RUNNING;
+	case VERDICT_GO_ON:
+		if (concurrent)
+			exec_detail(e, "%zu branches done", g->n);
+		else
+			exec_detail(e, "%zu nested step%s done", q->n, q->n == 1 ? "" : "s");
+		return EXEC_OK;
+	case VERDICT_FAIL_GROUP:
+		if (concurrent)
+			return exec_fail(e, "branch %s failed", g->failed_step->name);
+		return exec_fail(e, "step %s failed", q->steps[q->i - 1]->name);
+	case VERDICT_STOP:
+		break;
+	}
+	if (concurrent)
+		return exec_fail(e, "the plan stopped in a branch");
+	return exec_fail(e, "the plan stopped in step %s", q->steps[q->i ? q->i - 1 : 0]->name);
+}
+
+int
+exec_group_start(struct exec *e)
+{
+	struct group *gr = xcalloc(1, sizeof(*gr));
+
+	if (e->step->kind->concurrent)
+		par_init(&gr->g, e->run, e->step->kids, e->step->nkids);
+	else
+		seq_init(&gr->q, e->run, e->step->kids, e->step->nkids);
+	e->state = gr;
+	return exec_group_poll(e);
+}
+
+void
+exec_group_cancel(struct exec *e)
+{
+	struct group *gr = e->state;
+
+	if (!gr)
+		return;
+	if (e->step->kind->concurrent)
+		par_cancel(&gr->g);
+	else
+		seq_cancel(&gr->q);
+	free(gr->g.execs);
+	free(gr);
+	e->state = NULL;
+}
+
 /* ---- the run ---- */
 
 struct run *
 run_create(struct plan *p, char **params, int64_t deadline_ms)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
-	size_t i;
 
 	r->plan = p;
 	r->params = params;
-	r->secret = xcalloc(p->nparams + 1, sizeof(*r->secret));
-	for (i = 0; i < p->nparams; i++)
-		r->secret[i] = p->params[i].secret;
+	r->secret = plan_secret_mask(p);
 	r->results = xcalloc(p->nall + 1, sizeof(*r->results));
 	r->loop = loop_create();
 	r->deadline_ms = deadline_ms;
@@ -742,7 +782,7 @@ run_free(struct run *r)
 	for (i = 0; i < r->plan->nall; i++)
 		result_clear(&r->results[i]);
 	free(r->results);
-	run_free_params(r->plan, r->params);
+	resolve_free_params(r->plan, r->params);
 	free(r->secret);
 	free(r->why);
 	loop_free(r->loop);
@@ -762,7 +802,7 @@ run_drive(struct run *r, struct seq *q)
 		if ((sig = loop_signal(r->loop))) {
 			snprintf(why, sizeof(why), "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 			r->cancel_why = why;
-			seq_cancel(q, why);
+			seq_cancel(q);
 			r->code = 0;
 			run_stop(r, EXIT_SIGNAL_BASE + sig, NULL, why);
 			return VERDICT_STOP;
@@ -772,7 +812,7 @@ run_drive(struct run *r, struct seq *q)
 			return v;
 		if (now_ms() >= r->deadline) {
 			r->cancel_why = "stopped by the deadline";
-			seq_cancel(q, r->cancel_why);
+			seq_cancel(q);
 			run_stop(r, EXIT_DEADLINE, q->i < q->n ? q->steps[q->i] : NULL, "deadline exceeded");
 			return VERDICT_STOP;
 		}

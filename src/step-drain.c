@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "loop.h"
 #include "node.h"
-#include "plan.h"
-#include "run.h"
 #include "sockets.h"
+#include "step.h"
 #include "util.h"
 
 #define DRAIN_PORT_MAX SOCKETS_MAX_PORTS
@@ -115,16 +115,14 @@ load_ports(struct step *s, const struct node *n, struct drain *d, struct load_ct
 				return -1;
 			continue;
 		}
-		if (value_int(k, dg, 1, 65535, &p) < 0)
+		if (value_int(k, dg, (long long)schema_range("port")->min, (long long)schema_range("port")->max, &p) < 0)
 			return -1;
 		d->ports[d->nports++] = (int)p;
 	}
 	return 0;
 }
 
-static void drain_free(void *data);
-
-static void *
+static int
 drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
 	struct drain *d;
@@ -132,8 +130,8 @@ drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	int rc = 0;
 
 	if (!schema_check(v, drain_keys, "drain", lc->d) && v->type != NODE_MAP)
-		return NULL;
-	d = xcalloc(1, sizeof(*d));
+		return -1;
+	d = s->data = xcalloc(1, sizeof(*d));
 	d->plan = lc->plan;
 	d->interval = DRAIN_INTERVAL_MS;
 	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
@@ -156,15 +154,11 @@ drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 			rc = -1;
 		}
 	}
-	if (!node_get(v, "timeout") && lc->plan->root && !node_get(lc->plan->root, "deadline")) {
+	if (!node_get(v, "timeout") && !lc->plan->deadline_node) {
 		diag_at(lc->d, v, "a drain needs a timeout, or a deadline in the plan, to bound its wait");
 		rc = -1;
 	}
-	if (rc < 0) {
-		drain_free(d);
-		return NULL;
-	}
-	return d;
+	return rc;
 }
 
 /* The worst case of the steps that run before (with before) or after s in its sequence and in
@@ -527,7 +521,7 @@ drain_poll(struct exec *e)
 	int rc = EXEC_RUNNING;
 
 	if (now_ms() < st->next) {
-		loop_wake_at(e->run->loop, st->next);
+		loop_wake_at(exec_loop(e), st->next);
 		return EXEC_RUNNING;
 	}
 	if (drain_sample(e) < 0)
@@ -569,7 +563,7 @@ drain_poll(struct exec *e)
 		if (st->end < wake)
 			wake = st->end;
 		st->next = wake;
-		loop_wake_at(e->run->loop, wake);
+		loop_wake_at(exec_loop(e), wake);
 	}
 	buf_free(&what);
 	buf_free(&traffic);
@@ -581,7 +575,7 @@ drain_poll(struct exec *e)
 static int64_t
 share_end(struct exec *e)
 {
-	return e->run->deadline - worst_around(e->step, e->run->plan, false);
+	return exec_deadline(e) - worst_around(e->step, exec_plan(e), false);
 }
 
 static int
@@ -600,14 +594,14 @@ drain_start(struct exec *e)
 	st->first = true;
 	st->passive0 = -1;
 	/* stopplan's own idle keep-alive connections (an earlier http-call to the app) go now. */
-	loop_close_idle(e->run->loop);
+	http_close_idle(exec_loop(e));
 	st->start = st->last_activity = now_ms();
 	if (d->timeout) {
 		st->end = st->start + exec_clip(e, tmpl_ms(d->timeout, 0));
 	} else {
 		st->end = share_end(e);
-		if (st->end > e->run->deadline)
-			st->end = e->run->deadline;
+		if (st->end > exec_deadline(e))
+			st->end = exec_deadline(e);
 	}
 	st->next = st->start;
 	return drain_poll(e);
@@ -635,6 +629,7 @@ drain_free(void *data)
 
 const struct step_kind step_drain_kind = {
 	.name = "drain",
+	.keys = drain_keys,
 	.load = drain_load,
 	.worst = drain_worst,
 	.has_field = drain_has_field,

@@ -2,7 +2,7 @@
  * Makefile.am. */
 #include <stddef.h>
 
-#include "plan.h"
+#include "step.h"
 
 extern const struct step_kind step_http_call_kind;
 extern const struct step_kind step_port_check_kind;

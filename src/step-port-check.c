@@ -5,11 +5,9 @@
 #include <string.h>
 
 #include "http.h"
-#include "loop.h"
 #include "node.h"
-#include "plan.h"
-#include "run.h"
 #include "sockets.h"
+#include "step.h"
 #include "util.h"
 
 #define PORT_MAX SOCKETS_MAX_PORTS
@@ -55,7 +53,8 @@ load_ports(const struct node *n, struct port_check *c, struct diag *d)
 		return -1;
 	}
 	for (i = 0; i < count; i++) {
-		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, d, 1, 65535, &p) < 0)
+		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, d, (long long)schema_range("port")->min,
+		    (long long)schema_range("port")->max, &p) < 0)
 			return -1;
 		c->ports[c->nports++] = (int)p;
 	}
@@ -77,9 +76,7 @@ load_choice(const struct node *n, const char *const *names, size_t count, int *o
 	return -1;
 }
 
-static void port_check_free(void *data);
-
-static void *
+static int
 port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
 	static const char *const states[] = {"listening", "closed"};
@@ -88,8 +85,8 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	int rc = 0, choice = 0;
 
 	if (!schema_check(v, port_check_keys, "port-check", lc->d) && v->type != NODE_MAP)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
+		return -1;
+	c = s->data = xcalloc(1, sizeof(*c));
 	c->established = -1;
 	c->check_state = true;
 	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
@@ -109,7 +106,8 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 		c->family = (enum port_family)choice;
 	}
 	if ((n = node_get(v, "established"))) {
-		if (value_int(n, lc->d, 0, 1000000, &c->established) < 0)
+		if (value_int(n, lc->d, (long long)schema_range("port-check.established")->min,
+		    (long long)schema_range("port-check.established")->max, &c->established) < 0)
 			rc = -1;
 		c->check_state = node_get(v, "state") != NULL;
 	}
@@ -131,11 +129,7 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	}
 	if ((n = node_get(v, "timeout")) && !(c->timeout = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
 		rc = -1;
-	if (rc < 0) {
-		port_check_free(c);
-		return NULL;
-	}
-	return c;
+	return rc;
 }
 
 static int64_t
@@ -194,7 +188,7 @@ check_local(struct exec *e)
 	 * earlier http-call to the app), which also lets the app see them go; sockets_count leaves
 	 * out any that a transfer still running elsewhere kept open. */
 	if (c->established >= 0)
-		loop_close_idle(e->run->loop);
+		http_close_idle(exec_loop(e));
 	sockets_count(&q, counts);
 	port_list(c, &what);
 	for (i = 0; i < c->nports && rc == EXEC_OK; i++) {
@@ -276,7 +270,7 @@ port_check_start(struct exec *e)
 	for (i = 0; i < c->nports; i++) {
 		snprintf(url, sizeof(url), "http://%s%s%s:%d/", v6 ? "[" : "", c->host, v6 ? "]" : "", c->ports[i]);
 		req.url = url;
-		st->probes[i] = http_start(e->run->loop, &req, &err);
+		st->probes[i] = http_start(exec_loop(e), &req, &err);
 		if (!st->probes[i]) {
 			int rc = exec_fail(e, "%s", err);
 
@@ -312,6 +306,7 @@ port_check_free(void *data)
 
 const struct step_kind step_port_check_kind = {
 	.name = "port-check",
+	.keys = port_check_keys,
 	.load = port_check_load,
 	.worst = port_check_worst,
 	.describe = port_check_describe,
