@@ -115,17 +115,26 @@ parse_tcp_line(const char *p, const char *end, int words, struct tcp_conn *t)
 	return true;
 }
 
-/* True when table entry t is the far end of one of our own connections (we are its peer). */
+/* True when table entry t is one of our own connections: its far end (we are its peer) or, with
+ * end, our own end of it. */
 static bool
-is_own_peer(const struct port_scan *sc, const struct tcp_conn *t, bool v6)
+is_own(const struct port_scan *sc, const struct tcp_conn *t, bool v6, bool end)
 {
 	size_t i, n = v6 ? 4 * sizeof(uint32_t) : sizeof(uint32_t);
+	struct tcp_conn c = *t;
 
+	if (!end) {
+		/* Seen from our side, the far end's local address is our remote one. */
+		memcpy(c.laddr, t->raddr, sizeof(c.laddr));
+		memcpy(c.raddr, t->laddr, sizeof(c.raddr));
+		c.lport = t->rport;
+		c.rport = t->lport;
+	}
 	for (i = 0; i < sc->nown; i++) {
 		const struct tcp_conn *o = &sc->own[i];
 
-		if (sc->own_v6[i] == v6 && o->rport == t->lport && o->lport == t->rport &&
-		    memcmp(o->raddr, t->laddr, n) == 0 && memcmp(o->laddr, t->raddr, n) == 0)
+		if (sc->own_v6[i] == v6 && o->lport == c.lport && o->rport == c.rport &&
+		    memcmp(o->laddr, c.laddr, n) == 0 && memcmp(o->raddr, c.raddr, n) == 0)
 			return true;
 	}
 	return false;
@@ -216,7 +225,7 @@ scan_table(const char *path, bool v6, struct port_scan *sc)
 					continue;
 				if (t.state == TCP_LISTEN)
 					sc->counts[i].listen++;
-				else if (!is_own_peer(sc, &t, v6))
+				else if (!is_own(sc, &t, v6, false))
 					sc->counts[i].established++;
 			}
 		}
@@ -390,22 +399,6 @@ struct each_scan {
 	size_t calls;                     /* sockets passed to fn */
 };
 
-/* True when t is one of our own connections' own end. */
-static bool
-is_own_end(const struct port_scan *sc, const struct tcp_conn *t, bool v6)
-{
-	size_t i, n = v6 ? 4 * sizeof(uint32_t) : sizeof(uint32_t);
-
-	for (i = 0; i < sc->nown; i++) {
-		const struct tcp_conn *o = &sc->own[i];
-
-		if (sc->own_v6[i] == v6 && o->lport == t->lport && o->rport == t->rport &&
-		    memcmp(o->laddr, t->laddr, n) == 0 && memcmp(o->raddr, t->raddr, n) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* True when the far end of t is in this network namespace too: a loopback address, or the
  * socket's own address (a pod connecting to its own IP). */
 static bool
@@ -444,7 +437,7 @@ each_socket(void *arg, const struct inet_diag_msg *m, int len)
 		memcpy(t.laddr, m->id.idiag_src, v6 ? 16 : 4);
 		memcpy(t.raddr, m->id.idiag_dst, v6 ? 16 : 4);
 	}
-	se.own = es->sc.nown && (is_own_peer(&es->sc, &t, v6) || is_own_end(&es->sc, &t, v6));
+	se.own = es->sc.nown && (is_own(&es->sc, &t, v6, false) || is_own(&es->sc, &t, v6, true));
 	se.local = is_local_peer(&t, v6);
 	alen = len - (int)NLMSG_ALIGN(sizeof(*m));
 	for (a = (const struct rtattr *)(const void *)((const char *)m + NLMSG_ALIGN(sizeof(*m))); RTA_OK(a, alen);
