@@ -517,7 +517,7 @@ drain_poll(struct exec *e)
 	struct drain_state *st = e->state;
 	int64_t now, quiet = tmpl_ms(d->quiet, DRAIN_QUIET_MS), min = tmpl_ms(d->min, 0), ready, wake;
 	struct buf what = {0}, traffic = {0};
-	char q[32];
+	char q[32], waited[32];
 	int rc = EXEC_RUNNING;
 
 	if (now_ms() < st->next) {
@@ -530,6 +530,8 @@ drain_poll(struct exec *e)
 	port_list(d, NULL, &what);
 	traffic_text(st, &traffic);
 	fmt_duration(q, sizeof(q), quiet);
+	/* The time waited as durations print elsewhere ("2.3s", "600ms"), to a tenth of a second. */
+	fmt_duration(waited, sizeof(waited), (now - st->start + 50) / 100 * 100);
 	ready = st->last_activity + quiet;
 	if (ready < st->start + min)
 		ready = st->start + min;
@@ -539,8 +541,7 @@ drain_poll(struct exec *e)
 		rc = EXEC_OK;
 	} else if (now >= ready) {
 		drain_outputs(e, now - st->start);
-		exec_detail(e, "%s quiet for %s after %.1f s (%s)", what.s, q, (double)(now - st->start) / 1000,
-		    traffic.s);
+		exec_detail(e, "%s quiet for %s after %s (%s)", what.s, q, waited, traffic.s);
 		rc = EXEC_OK;
 	} else if (now >= st->end) {
 		char ago[32];
@@ -549,11 +550,11 @@ drain_poll(struct exec *e)
 		fmt_duration(ago, sizeof(ago), now - st->last_activity);
 		exec_detail(e, "drain %s", what.s);
 		if (st->accepted || st->segments || st->bytes)
-			rc = exec_fail(e, "still traffic after %.1f s (%s; the last %s ago, %s of quiet wanted)",
-			    (double)(now - st->start) / 1000, traffic.s, ago, q);
+			rc = exec_fail(e, "still traffic after %s (%s; the last %s ago, %s of quiet wanted)", waited,
+			    traffic.s, ago, q);
 		else
-			rc = exec_fail(e, "no traffic seen, but the bound came after %.1f s, before %s of quiet%s",
-			    (double)(now - st->start) / 1000, q, min > quiet ? " and min" : "");
+			rc = exec_fail(e, "no traffic seen, but the bound came after %s, before %s of quiet%s", waited, q,
+			    min > quiet ? " and min" : "");
 		if (e->clipped)
 			e->by_deadline = true;
 	} else {
