@@ -18,6 +18,7 @@
 struct exec;
 struct loop;
 struct node;
+struct regex;
 struct run;
 
 /* ---- load ---- */
@@ -34,6 +35,8 @@ struct step_kind {
 	const char *name;
 	bool concurrent;              /* runs its nested steps side by side (they cannot refer to each
 	                               * other, and have no previous sibling) */
+	bool quiet;                   /* writes its own log line: no start and ok lines, and its
+	                               * successes are counted as "logged" in the summary */
 	/* The keys of the action's value when it is a mapping (checked with schema_check by load, and
 	 * against doc/stopplan.schema.json by tests/schema-keys.test). NULL: the value is not a map. */
 	const struct schema_key *keys;
@@ -75,6 +78,10 @@ struct tmpl *plan_tmpl(struct load_ctx *lc, struct step *owner, const struct nod
 int step_load_kids(struct step *s, const struct node *v, struct load_ctx *lc);
 
 /* ---- check and timing ---- */
+
+/* Compiles pattern, the value of node n, for a matching kind's check. Returns the regex, or NULL
+ * after recording "bad regex: ..." at the offending character in d. */
+struct regex *step_regex(const char *pattern, const struct node *n, struct diag *d);
 
 /* kind->need of s, or 0. */
 int64_t step_need(const struct step *s);

@@ -389,7 +389,8 @@ exec_start_attempt(struct exec *e)
 		result_reset(e->run, e->step);
 	e->phase = PHASE_ATTEMPT;
 	e->started = now_ms();
-	log_start(e);
+	if (!e->step->kind->quiet)
+		log_start(e);
 	st = e->step->kind->start(e);
 	return st;
 }
@@ -518,7 +519,8 @@ exec_step(struct exec *e, int st)
 	if (st == EXEC_RUNNING)
 		return VERDICT_RUNNING;
 	if (st == EXEC_OK) {
-		log_outcome(e, true);
+		if (!e->step->kind->quiet)
+			log_outcome(e, true);
 		return exec_finish(e, OUTCOME_OK);
 	}
 	return exec_attempt_failed(e);
@@ -823,13 +825,18 @@ run_drive(struct run *r, struct seq *q)
 static void
 run_summary(struct run *r, int code)
 {
-	size_t counts[4] = {0}, i;
+	size_t counts[4] = {0}, logged = 0, logged_all, i;
 	struct buf b = {0}, extra = {0};
 	int64_t ms = now_ms() - r->start;
 	bool first = true;
 
-	for (i = 0; i < r->plan->nall; i++)
-		counts[r->results[i].outcome]++;
+	for (i = 0; i < r->plan->nall; i++) {
+		if (r->results[i].outcome == OUTCOME_OK && r->plan->all[i]->kind->quiet)
+			logged++;
+		else
+			counts[r->results[i].outcome]++;
+	}
+	logged_all = logged;
 	for (i = 1; i <= 3; i++) {
 		static const size_t order[] = {0, OUTCOME_OK, OUTCOME_FAILED, OUTCOME_SKIPPED};
 
@@ -837,12 +844,20 @@ run_summary(struct run *r, int code)
 			continue;
 		buf_printf(&b, "%s%zu %s", first ? "" : ", ", counts[order[i]], outcome_names[order[i]]);
 		first = false;
+		if (order[i] == OUTCOME_OK && logged) {
+			buf_printf(&b, ", %zu logged", logged);
+			logged = 0;
+		}
+	}
+	if (logged) {
+		buf_printf(&b, "%s%zu logged", first ? "" : ", ", logged);
+		first = false;
 	}
 	if (counts[OUTCOME_NOT_RUN])
 		buf_printf(&b, "%s%zu not-run", first ? "" : ", ", counts[OUTCOME_NOT_RUN]);
-	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld,\"ok\":%zu,\"failed\":%zu,\"skipped\":%zu,\"not_run\":%zu",
+	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld,\"ok\":%zu,\"failed\":%zu,\"skipped\":%zu,\"not_run\":%zu,\"logged\":%zu",
 	    code, (long long)ms, counts[OUTCOME_OK], counts[OUTCOME_FAILED], counts[OUTCOME_SKIPPED],
-	    counts[OUTCOME_NOT_RUN]);
+	    counts[OUTCOME_NOT_RUN], logged_all);
 	if (code == 0)
 		log_event(NULL, "summary", extra.s, "plan %s succeeded in %lld ms: %s", r->plan->name, (long long)ms, b.s ? b.s : "");
 	else if (r->where)

@@ -49,19 +49,9 @@ static void
 expect_regex_check(struct step *s, struct plan *p, struct diag *d)
 {
 	struct expect_regex *x = s->data;
-	const struct node *n = x->pattern_node;
-	char *err;
-	size_t off;
 
 	(void)p;
-	x->re = regex_compile(x->pattern, false, &err, &off);
-	if (!x->re) {
-		int line, col;
-
-		node_pos(n, off, &line, &col);
-		diag_error(d, line, col, "bad regex: %s (at offset %zu)", err, off);
-		free(err);
-	}
+	x->re = step_regex(x->pattern, x->pattern_node, d);
 	step_subject_check(s, x->subject, d);
 }
 

@@ -1,11 +1,30 @@
-/* step.c: helpers of the step-kind contract that do not run anything: timing of groups, and the
- * subject of matching kinds at check and describe time (exec_subject is in subject.c). */
+/* step.c: helpers of the step-kind contract that do not run anything: timing of groups, the
+ * patterns and subject of matching kinds at check and describe time (exec_subject is in
+ * subject.c). */
 #include <stdlib.h>
 
 #include "log.h"
+#include "node.h"
 #include "plan.h"
+#include "regex.h"
 #include "step.h"
 #include "util.h"
+
+struct regex *
+step_regex(const char *pattern, const struct node *n, struct diag *d)
+{
+	struct regex *re;
+	char *err;
+	size_t off;
+	int line, col;
+
+	if ((re = regex_compile(pattern, false, &err, &off)))
+		return re;
+	node_pos(n, off, &line, &col);
+	diag_error(d, line, col, "bad regex: %s (at offset %zu)", err, off);
+	free(err);
+	return NULL;
+}
 
 int64_t
 step_need(const struct step *s)

@@ -1,6 +1,5 @@
 /* unit.c: unit tests of the parts that need no network: values, templates, filters, the YAML
  * loader's limits, regexes and static checks. Prints one line per check; exits 1 on any failure. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,26 +19,7 @@
 #include "util.h"
 #include "value.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...) check((cond), #cond, __LINE__, __VA_ARGS__)
-
-static void
-check(int ok, const char *expr, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (!ok) {
-		printf(" (line %d: %s)", line, expr);
-		failures++;
-	}
-	putchar('\n');
-}
+#include "check.h"
 
 static void
 test_durations(void)
