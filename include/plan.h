@@ -36,13 +36,19 @@ enum cond_kind {
 	COND_SUCCEEDED,
 	COND_FAILED,
 	COND_SKIPPED,
+	COND_PARAM_EQUALS,            /* when: {param: NAME, equals: VALUE} */
+	COND_PARAM_NOT_EQUALS,        /* when: {param: NAME, not-equals: VALUE} */
+	COND_PARAM_EMPTY,             /* when: {param: NAME, empty: true}: unset or "" */
+	COND_PARAM_NOT_EMPTY,         /* when: {param: NAME, empty: false} */
 };
 
 struct cond {
 	enum cond_kind kind;
-	char *name;
+	char *name;                   /* the step, or the param for COND_PARAM_* */
 	const struct node *node;
-	const struct step *step;      /* set by check */
+	const struct step *step;      /* set by check (step conditions) */
+	char *value;                  /* COND_PARAM_EQUALS, COND_PARAM_NOT_EQUALS */
+	int param;                    /* COND_PARAM_*: index in plan->params, set by check */
 };
 
 struct retry {

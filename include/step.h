@@ -52,9 +52,15 @@ struct step_kind {
 	int64_t (*need)(const struct step *s);
 	/* True when the step has output FIELD, for "${steps.NAME.FIELD}". NULL: no outputs. */
 	bool (*has_field)(const struct step *s, const char *field);
+	/* Puts the names of the step's outputs (at most max) in names, for "did you mean" hints;
+	 * returns how many. NULL: no hints. */
+	size_t (*fields)(const struct step *s, const char **names, size_t max);
 	/* Appends a one-line description ("GET URL") rendered with env, for explain and logs. NULL:
 	 * nothing. */
 	void (*describe)(const struct step *s, const struct tmpl_env *env, struct buf *out);
+	/* Appends lines ("NAME: VALUE\n") that explain and --dry-run show under the step: what the
+	 * describe line leaves out, such as a request's headers and body. NULL: none. */
+	void (*details)(const struct step *s, const struct tmpl_env *env, struct buf *out);
 	/* Starts an attempt (may set e->state); returns EXEC_RUNNING, EXEC_OK or EXEC_FAILED. Required. */
 	int (*start)(struct exec *e);
 	/* Advances a running attempt; returns EXEC_RUNNING, EXEC_OK or EXEC_FAILED. NULL: start never
@@ -168,5 +174,26 @@ void step_subject_describe(const struct step *s, const struct tmpl *t, const str
  * e->error set (the template failed, or the previous step has no body). */
 int exec_subject(struct exec *e, const struct tmpl *t, struct subject *sub);
 void subject_free(struct subject *sub);
+
+/* ---- ports of kinds that watch local ports (port-check, drain) ---- */
+
+#define STEP_PORTS_MAX 64
+
+/* `port: N`, `port: "${param}"` or `ports: [...]`. A templated port may use params and the
+ * environment only (check refuses step outputs in it): resolve gives it its value before the run. */
+struct step_ports {
+	int lit[STEP_PORTS_MAX];            /* a literal port, or 0 */
+	struct tmpl *tmpl[STEP_PORTS_MAX];  /* a templated port (owned by the plan), or NULL */
+	size_t n;
+};
+
+/* Loads n, one port or a sequence of them, into p (at most max, <= STEP_PORTS_MAX); what names
+ * the kind in messages. Returns 0, or -1 after errors in lc->d. */
+int step_ports_load(struct step *s, const struct node *n, struct step_ports *p, size_t max, const char *what,
+    struct load_ctx *lc);
+/* The resolved ports, in order, into out (p->n entries). */
+void step_ports_values(const struct step_ports *p, int *out);
+/* Appends "port 8080" or "ports 12200, 12201", rendering templates that are not resolved with env. */
+void step_ports_describe(const struct step_ports *p, const struct tmpl_env *env, struct buf *out);
 
 #endif

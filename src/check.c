@@ -1,7 +1,9 @@
 /* check.c: the second phase: static checks over the whole plan AST (names, references, templates,
  * params, timing); it compiles regexes and resolves references in place, and never reads YAML. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "budget.h"
 #include "check.h"
@@ -135,6 +137,19 @@ check_names(struct plan *p, struct diag *d)
 }
 
 static void
+check_param_cond(struct plan *p, struct cond *c, struct diag *d)
+{
+	const char *near;
+
+	if ((c->param = plan_param_index(p, c->name)) >= 0)
+		return;
+	if ((near = suggest_param(p, c->name)))
+		diag_at(d, c->node, "undefined param '%s' (did you mean '%s'?)", c->name, near);
+	else
+		diag_at(d, c->node, "undefined param '%s'", c->name);
+}
+
+static void
 check_conds(struct plan *p, struct diag *d)
 {
 	size_t i, j;
@@ -145,7 +160,10 @@ check_conds(struct plan *p, struct diag *d)
 		for (j = 0; j < s->nconds; j++) {
 			struct cond *c = &s->conds[j];
 
-			c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
+			if (c->kind >= COND_PARAM_EQUALS)
+				check_param_cond(p, c, d);
+			else
+				c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
 		}
 	}
 }
@@ -190,6 +208,23 @@ part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
 }
 
 /* Resolves the references of one template; returns true when every param it uses has a default. */
+/* "step 'a' (http-call) has no output 'stat' (did you mean 'status'?)" */
+static void
+no_output_error(const struct tmpl_part *part, int line, int col, struct diag *d)
+{
+	const struct step *s = part->step;
+	const char *names[64], *near = NULL;
+	size_t n = s->kind->fields ? s->kind->fields(s, names, LEN(names)) : 0;
+
+	if (n)
+		near = schema_suggest(part->field, names, n);
+	if (near)
+		diag_error(d, line, col, "step '%s' (%s) has no output '%s' (did you mean '%s'?)", part->text,
+		    s->kind->name, part->field, near);
+	else
+		diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text, s->kind->name, part->field);
+}
+
 static bool
 check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 {
@@ -226,12 +261,29 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
 			if (part->step && part->step->loaded && (!part->step->kind->has_field ||
 			    !part->step->kind->has_field(part->step, part->field)))
-				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
-				    part->step->kind ? part->step->kind->name : "?", part->field);
+				no_output_error(part, line, col, d);
 			break;
 		}
 	}
 	return defaults;
+}
+
+/* A templated URL whose literal start already names its scheme ("ftp://${host}/") must name http
+ * or https: known at validate, not only once rendered. */
+static void
+check_url_scheme(const struct tmpl *t, struct diag *d)
+{
+	const struct tmpl_part *first = t->nparts ? &t->parts[0] : NULL;
+	size_t n;
+
+	if (!first || first->ref != TREF_LITERAL || !isalpha((unsigned char)first->text[0]))
+		return;
+	n = strspn(first->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if (n >= first->len || first->text[n] != ':')
+		return;
+	if ((n == 4 && strncasecmp(first->text, "http", 4) == 0) || (n == 5 && strncasecmp(first->text, "https", 5) == 0))
+		return;
+	diag_at(d, t->node, "'%s': only http:// and https:// URLs are allowed", t->node->str);
 }
 
 static void
@@ -256,6 +308,8 @@ check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 			diag_at(d, t->node, "'%s': %s", t->value, why);
 		return;
 	}
+	if (t->type == TTYPE_URL)
+		check_url_scheme(t, d);
 	if (!defaults)
 		return;
 	vals = xcalloc(p->nparams + 1, sizeof(*vals));

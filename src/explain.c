@@ -36,8 +36,44 @@ describe_when(const struct step *s, struct buf *b)
 	static const char *const kinds[] = {"succeeded", "failed", "skipped"};
 	size_t i;
 
-	for (i = 0; i < s->nconds; i++)
-		buf_printf(b, "%s%s %s", i ? ", " : "; when ", s->conds[i].name, kinds[s->conds[i].kind]);
+	for (i = 0; i < s->nconds; i++) {
+		const struct cond *c = &s->conds[i];
+
+		buf_adds(b, i ? ", " : "; when ");
+		switch (c->kind) {
+		case COND_SUCCEEDED:
+		case COND_FAILED:
+		case COND_SKIPPED:
+			buf_printf(b, "%s %s", c->name, kinds[c->kind]);
+			break;
+		case COND_PARAM_EQUALS:
+		case COND_PARAM_NOT_EQUALS:
+			buf_printf(b, "param %s %s '%s'", c->name, c->kind == COND_PARAM_EQUALS ? "==" : "!=", c->value);
+			break;
+		case COND_PARAM_EMPTY:
+		case COND_PARAM_NOT_EMPTY:
+			buf_printf(b, "param %s %s", c->name, c->kind == COND_PARAM_EMPTY ? "empty" : "not empty");
+			break;
+		}
+	}
+}
+
+/* Prints the details lines of a step, indented under it. */
+static void
+explain_details(FILE *f, const char *lines, int depth)
+{
+	struct buf b = {0};
+	const char *nl;
+
+	for (; lines && *lines; lines = nl + 1) {
+		nl = strchr(lines, '\n');
+		if (!nl)
+			nl = lines + strlen(lines) - 1;
+		b.len = 0;
+		buf_printf(&b, "%*s%.*s\n", 2 * depth + 23, "", (int)(nl - lines + (*nl != '\n')), lines);
+		put(f, b.s);
+	}
+	buf_free(&b);
 }
 
 static void
@@ -62,6 +98,10 @@ explain_step(FILE *f, const struct step *s, const struct tmpl_env *env, int dept
 	describe_policy(&s->policy, &b);
 	buf_adds(&b, "]\n");
 	put(f, b.s);
+	b.len = 0;
+	if (s->kind->details)
+		s->kind->details(s, env, &b);
+	explain_details(f, b.len ? b.s : NULL, depth);
 	buf_free(&b);
 	for (i = 0; i < s->nkids; i++)
 		explain_step(f, s->kids[i], env, depth + 1);

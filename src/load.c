@@ -105,12 +105,62 @@ load_cond_list(const struct node *v, enum cond_kind kind, struct step *s, struct
 		}
 		s->conds = xgrow(s->conds, s->nconds, sizeof(*s->conds));
 		c = &s->conds[s->nconds++];
+		memset(c, 0, sizeof(*c));
 		c->kind = kind;
 		c->name = xstrdup(item->str);
 		c->node = item;
-		c->step = NULL;
+		c->param = -1;
 	}
 	return 0;
+}
+
+/* when: {param: NAME, equals: VALUE | not-equals: VALUE | empty: BOOL}, beside any step
+ * conditions. */
+static int
+load_param_cond(const struct node *n, struct step *s, struct diag *d)
+{
+	static const char *const tests[] = {"equals", "not-equals", "empty"};
+	const struct node *param = node_get(n, "param"), *test = NULL, *v;
+	struct cond *c;
+	const char *which = NULL;
+	bool empty;
+	size_t i;
+
+	for (i = 0; i < LEN(tests); i++) {
+		if (!(v = node_get(n, tests[i])))
+			continue;
+		if (test) {
+			diag_at(d, v, "when: '%s' and '%s' cannot go together", which, tests[i]);
+			return -1;
+		}
+		test = v;
+		which = tests[i];
+	}
+	if (!param && !test)
+		return 0;
+	if (!param || !test) {
+		diag_at(d, param ? param : test, param ? "when: param needs equals, not-equals or empty" :
+		    "when: %s needs param", which);
+		return -1;
+	}
+	if (param->type != NODE_SCALAR || !param->len) {
+		diag_at(d, param, "expected a param name");
+		return -1;
+	}
+	s->conds = xgrow(s->conds, s->nconds, sizeof(*s->conds));
+	c = &s->conds[s->nconds++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(param->str);
+	c->node = param;
+	c->param = -1;
+	if (strcmp(which, "empty") == 0) {
+		if (value_bool(test, d, &empty) < 0)
+			return -1;
+		c->kind = empty ? COND_PARAM_EMPTY : COND_PARAM_NOT_EMPTY;
+		return 0;
+	}
+	c->kind = strcmp(which, "equals") == 0 ? COND_PARAM_EQUALS : COND_PARAM_NOT_EQUALS;
+	return (c->value = value_string(test, d, which)) ? 0 : -1;
 }
 
 static int
@@ -122,7 +172,7 @@ load_when(const struct node *n, struct step *s, struct diag *d)
 	if (!schema_check(n, schema_when_keys, "when", d))
 		return -1;
 	if (n->nkids == 0) {
-		diag_at(d, n, "when needs succeeded, failed or skipped");
+		diag_at(d, n, "when needs succeeded, failed, skipped or param");
 		return -1;
 	}
 	for (i = 0; i < LEN(kinds); i++) {
@@ -131,7 +181,7 @@ load_when(const struct node *n, struct step *s, struct diag *d)
 		if (v && load_cond_list(v, kinds[i], s, d) < 0)
 			return -1;
 	}
-	return 0;
+	return load_param_cond(n, s, d);
 }
 
 static const struct step_kind *

@@ -96,8 +96,10 @@ step_free(struct step *s)
 	free(s->kids);
 	if (s->data && s->kind && s->kind->free)
 		s->kind->free(s->data);
-	for (i = 0; i < s->nconds; i++)
+	for (i = 0; i < s->nconds; i++) {
 		free(s->conds[i].name);
+		free(s->conds[i].value);
+	}
 	free(s->conds);
 	free(s->policy.message);
 	free(s->name);

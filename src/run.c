@@ -51,6 +51,9 @@ struct output {
 
 struct result {
 	enum outcome outcome;
+	enum policy_kind handled;   /* FAILED: POLICY_CONTINUE or POLICY_WARN when the plan went on as its
+	                             * author asked (the summary counts it as tolerated or warned) */
+	long long attempt;          /* the attempt under way or last made (0: none yet) */
 	struct output *outs;
 	size_t nouts;
 };
@@ -88,6 +91,7 @@ result_clear(struct result *res)
 	res->outs = NULL;
 	res->nouts = 0;
 	res->outcome = OUTCOME_NOT_RUN;
+	res->handled = POLICY_NONE;
 }
 
 /* Forgets the outcomes and outputs of s and everything nested in it (a new attempt of a group). */
@@ -296,14 +300,48 @@ run_stop(struct run *r, int code, const struct step *where, const char *why)
 static bool
 cond_holds(const struct run *r, const struct cond *c)
 {
-	enum outcome o = r->results[c->step->id].outcome;
+	const char *v = c->kind >= COND_PARAM_EQUALS ? r->params[c->param] : NULL;
 
 	switch (c->kind) {
-	case COND_SUCCEEDED: return o == OUTCOME_OK;
-	case COND_FAILED: return o == OUTCOME_FAILED;
-	case COND_SKIPPED: return o == OUTCOME_SKIPPED;
+	case COND_SUCCEEDED: return r->results[c->step->id].outcome == OUTCOME_OK;
+	case COND_FAILED: return r->results[c->step->id].outcome == OUTCOME_FAILED;
+	case COND_SKIPPED: return r->results[c->step->id].outcome == OUTCOME_SKIPPED;
+	case COND_PARAM_EQUALS: return v && strcmp(v, c->value) == 0;
+	case COND_PARAM_NOT_EQUALS: return !v || strcmp(v, c->value) != 0;
+	case COND_PARAM_EMPTY: return !v || !*v;
+	case COND_PARAM_NOT_EMPTY: return v && *v;
 	}
 	return false;
+}
+
+/* The skipped line: "skipped: offline is failed, not ok", "skipped: param region is 'eu', not 'us'". */
+static void
+log_skipped(const struct run *r, const struct step *s, const struct cond *c)
+{
+	static const char *const wanted[] = {"ok", "failed", "skipped"};
+	const char *v = c->kind >= COND_PARAM_EQUALS ? r->params[c->param] : NULL;
+
+	switch (c->kind) {
+	case COND_SUCCEEDED:
+	case COND_FAILED:
+	case COND_SKIPPED:
+		log_event(s->name, "skipped", NULL, "skipped: %s is %s, not %s", c->name,
+		    outcome_names[run_outcome(r, c->step)], wanted[c->kind]);
+		break;
+	case COND_PARAM_EQUALS:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is %s%s%s, not '%s'", c->name, v ? "'" : "",
+		    v ? v : "not set", v ? "'" : "", c->value);
+		break;
+	case COND_PARAM_NOT_EQUALS:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is '%s'", c->name, c->value);
+		break;
+	case COND_PARAM_EMPTY:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is not empty", c->name);
+		break;
+	case COND_PARAM_NOT_EMPTY:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is empty", c->name);
+		break;
+	}
 }
 
 static const struct cond *
@@ -358,19 +396,41 @@ exec_free(struct exec *e)
 	free(e);
 }
 
+/* The JSON members that place an event of e: its attempt and, for a nested step, the attempt of
+ * each enclosing group that retries ("group_attempt" of the nearest one). */
+static void
+attempt_members(const struct exec *e, char *out, size_t size)
+{
+	const struct step *g;
+
+	snprintf(out, size, "\"attempt\":%lld", e->attempt);
+	for (g = e->step->parent; g; g = g->parent) {
+		if (g->retry.attempts > 1) {
+			snprintf(out + strlen(out), size - strlen(out), ",\"group_attempt\":%lld",
+			    e->run->results[g->id].attempt);
+			break;
+		}
+	}
+}
+
+/* The first attempt of a step has a start line; a retried step's later attempts do not, so that
+ * each attempt writes at most one line (its outcome, with the retry that follows). */
 static void
 log_start(struct exec *e)
 {
-	struct tmpl_env env = run_tmpl_env(e->run, true);
+	struct tmpl_env env;
 	struct buf b = {0};
-	char extra[64];
+	char extra[96];
 
+	if (e->attempt > 1)
+		return;
+	env = run_tmpl_env(e->run, true);
 	if (e->step->kind->describe)
 		e->step->kind->describe(e->step, &env, &b);
-	snprintf(extra, sizeof(extra), "\"attempt\":%lld", e->attempt);
+	attempt_members(e, extra, sizeof(extra));
 	if (e->step->retry.attempts > 1)
-		log_event(e->step->name, "start", extra, "start (attempt %lld/%lld): %s", e->attempt,
-		    e->step->retry.attempts, b.s ? b.s : "");
+		log_event(e->step->name, "start", extra, "start (attempt 1/%lld): %s", e->step->retry.attempts,
+		    b.s ? b.s : "");
 	else
 		log_event(e->step->name, "start", extra, "start: %s", b.s ? b.s : "");
 	buf_free(&b);
@@ -389,6 +449,7 @@ exec_start_attempt(struct exec *e)
 		result_reset(e->run, e->step);
 	e->phase = PHASE_ATTEMPT;
 	e->started = now_ms();
+	e->run->results[e->step->id].attempt = e->attempt;
 	if (!e->step->kind->quiet)
 		log_start(e);
 	st = e->step->kind->start(e);
@@ -413,20 +474,34 @@ retry_delay(struct exec *e)
 	return (int64_t)d;
 }
 
+/* The outcome line of an attempt. A retried step says which attempt it was ("(attempt 3/5)") and,
+ * when another follows, when: "...: failed: ERROR; retrying in 1s" is the one line of a failed
+ * attempt (event "retry" in the JSON log, with "delay_ms"). */
 static void
-log_outcome(struct exec *e, bool ok)
+log_outcome(struct exec *e, bool ok, int64_t retry_in)
 {
-	char extra[128];
+	char extra[192], which[64] = "", then[48] = "", d[32];
 	int64_t ms = now_ms() - e->started;
+	const char *event = ok ? "ok" : retry_in >= 0 ? "retry" : "failed";
 
-	snprintf(extra, sizeof(extra), "\"outcome\":\"%s\",\"attempt\":%lld,\"ms\":%lld", ok ? "ok" : "failed",
-	    e->attempt, (long long)ms);
+	snprintf(extra, sizeof(extra), "\"outcome\":\"%s\",", ok ? "ok" : "failed");
+	attempt_members(e, extra + strlen(extra), sizeof(extra) - strlen(extra));
+	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",\"ms\":%lld", (long long)ms);
+	if (e->step->retry.attempts > 1 && (!ok || e->attempt > 1))
+		snprintf(which, sizeof(which), " (attempt %lld/%lld)", e->attempt, e->step->retry.attempts);
+	if (retry_in >= 0) {
+		fmt_duration(d, sizeof(d), retry_in);
+		snprintf(then, sizeof(then), "; retrying in %s", d);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",\"delay_ms\":%lld",
+		    (long long)retry_in);
+	}
 	if (ok)
-		log_event(e->step->name, "ok", extra, "%s", e->detail ? e->detail : "ok");
+		log_event(e->step->name, event, extra, "%s%s", e->detail ? e->detail : "ok", which);
 	else if (e->detail)
-		log_event(e->step->name, "failed", extra, "%s: failed: %s", e->detail, e->error ? e->error : "failed");
+		log_event(e->step->name, event, extra, "%s: failed: %s%s%s", e->detail, e->error ? e->error : "failed",
+		    which, then);
 	else
-		log_event(e->step->name, "failed", extra, "failed: %s", e->error ? e->error : "failed");
+		log_event(e->step->name, event, extra, "failed: %s%s%s", e->error ? e->error : "failed", which, then);
 }
 
 static const struct policy *
@@ -455,9 +530,11 @@ exec_finish(struct exec *e, enum outcome o)
 	switch (pol->kind) {
 	case POLICY_CONTINUE:
 		log_event(e->step->name, "continue", NULL, "continuing (fail-policy continue)");
+		e->run->results[e->step->id].handled = POLICY_CONTINUE;
 		return VERDICT_GO_ON;
 	case POLICY_WARN:
 		log_event(e->step->name, "warning", NULL, "warning: %s", pol->message);
+		e->run->results[e->step->id].handled = POLICY_WARN;
 		return VERDICT_GO_ON;
 	case POLICY_ABORT:
 		run_stop(e->run, EXIT_FAILED, e->step, e->error);
@@ -477,7 +554,6 @@ exec_attempt_failed(struct exec *e)
 {
 	struct run *r = e->run;
 	int64_t now = now_ms(), need;
-	char d[32];
 
 	if (r->code) {
 		exec_end_attempt(e);
@@ -494,19 +570,21 @@ exec_attempt_failed(struct exec *e)
 		run_stop(r, EXIT_DEADLINE, e->step, "deadline exceeded");
 		return exec_finish(e, OUTCOME_FAILED);
 	}
-	log_outcome(e, false);
-	if (e->attempt >= e->step->retry.attempts)
+	if (e->attempt >= e->step->retry.attempts) {
+		log_outcome(e, false, -1);
 		return exec_finish(e, OUTCOME_FAILED);
-	exec_end_attempt(e);
+	}
 	e->delay = retry_delay(e);
 	need = step_need(e->step);
 	if (now + e->delay + need > r->deadline) {
+		log_outcome(e, false, -1);
+		exec_end_attempt(e);
 		log_event(e->step->name, "retry", NULL, "no time left for attempt %lld/%lld before the deadline",
 		    e->attempt + 1, e->step->retry.attempts);
 		return exec_finish(e, OUTCOME_FAILED);
 	}
-	fmt_duration(d, sizeof(d), e->delay);
-	log_event(e->step->name, "retry", NULL, "retrying in %s", d);
+	log_outcome(e, false, e->delay);
+	exec_end_attempt(e);
 	e->phase = PHASE_DELAY;
 	e->wake = now + e->delay;
 	loop_wake_at(r->loop, e->wake);
@@ -520,7 +598,7 @@ exec_step(struct exec *e, int st)
 		return VERDICT_RUNNING;
 	if (st == EXEC_OK) {
 		if (!e->step->kind->quiet)
-			log_outcome(e, true);
+			log_outcome(e, true, -1);
 		return exec_finish(e, OUTCOME_OK);
 	}
 	return exec_attempt_failed(e);
@@ -535,9 +613,7 @@ exec_poll(struct exec *e)
 	switch (e->phase) {
 	case PHASE_IDLE:
 		if ((c = failing_cond(e->run, e->step))) {
-			log_event(e->step->name, "skipped", NULL, "skipped: %s is %s, not %s", c->name,
-			    outcome_names[run_outcome(e->run, c->step)],
-			    c->kind == COND_SUCCEEDED ? "ok" : c->kind == COND_FAILED ? "failed" : "skipped");
+			log_skipped(e->run, e->step, c);
 			mark_skipped(e->run, e->step);
 			e->phase = PHASE_DONE;
 			return VERDICT_GO_ON;
@@ -822,42 +898,51 @@ run_drive(struct run *r, struct seq *q)
 	}
 }
 
+/* The summary's counts, in this order. A failure the plan went on from as its author asked
+ * (fail-policy continue or warn) is "tolerated" or "warned", never "failed": a run that did what
+ * was intended does not read as a failure. */
+enum tally {
+	TALLY_OK, TALLY_LOGGED, TALLY_FAILED, TALLY_TOLERATED, TALLY_WARNED, TALLY_SKIPPED, TALLY_NOT_RUN, NTALLY
+};
+
+static enum tally
+tally_of(const struct run *r, const struct step *s)
+{
+	const struct step *g;
+
+	switch (r->results[s->id].outcome) {
+	case OUTCOME_OK: return s->kind->quiet ? TALLY_LOGGED : TALLY_OK;
+	case OUTCOME_SKIPPED: return TALLY_SKIPPED;
+	case OUTCOME_NOT_RUN: return TALLY_NOT_RUN;
+	case OUTCOME_FAILED: break;
+	}
+	/* A nested failure without a policy of its own failed its group: it counts as the group. */
+	for (g = s; g && r->results[g->id].handled == POLICY_NONE && g->policy.kind == POLICY_NONE; g = g->parent)
+		;
+	if (!g || r->results[g->id].outcome != OUTCOME_FAILED)
+		return TALLY_FAILED;
+	return r->results[g->id].handled == POLICY_CONTINUE ? TALLY_TOLERATED :
+	    r->results[g->id].handled == POLICY_WARN ? TALLY_WARNED : TALLY_FAILED;
+}
+
 static void
 run_summary(struct run *r, int code)
 {
-	size_t counts[4] = {0}, logged = 0, logged_all, i;
+	static const char *const names[NTALLY] = {"ok", "logged", "failed", "tolerated", "warned", "skipped",
+	    "not-run"};
+	static const char *const keys[NTALLY] = {"ok", "logged", "failed", "tolerated", "warned", "skipped", "not_run"};
+	size_t counts[NTALLY] = {0}, i;
 	struct buf b = {0}, extra = {0};
 	int64_t ms = now_ms() - r->start;
-	bool first = true;
 
-	for (i = 0; i < r->plan->nall; i++) {
-		if (r->results[i].outcome == OUTCOME_OK && r->plan->all[i]->kind->quiet)
-			logged++;
-		else
-			counts[r->results[i].outcome]++;
+	for (i = 0; i < r->plan->nall; i++)
+		counts[tally_of(r, r->plan->all[i])]++;
+	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld", code, (long long)ms);
+	for (i = 0; i < NTALLY; i++) {
+		buf_printf(&extra, ",\"%s\":%zu", keys[i], counts[i]);
+		if (counts[i])
+			buf_printf(&b, "%s%zu %s", b.len ? ", " : "", counts[i], names[i]);
 	}
-	logged_all = logged;
-	for (i = 1; i <= 3; i++) {
-		static const size_t order[] = {0, OUTCOME_OK, OUTCOME_FAILED, OUTCOME_SKIPPED};
-
-		if (!counts[order[i]])
-			continue;
-		buf_printf(&b, "%s%zu %s", first ? "" : ", ", counts[order[i]], outcome_names[order[i]]);
-		first = false;
-		if (order[i] == OUTCOME_OK && logged) {
-			buf_printf(&b, ", %zu logged", logged);
-			logged = 0;
-		}
-	}
-	if (logged) {
-		buf_printf(&b, "%s%zu logged", first ? "" : ", ", logged);
-		first = false;
-	}
-	if (counts[OUTCOME_NOT_RUN])
-		buf_printf(&b, "%s%zu not-run", first ? "" : ", ", counts[OUTCOME_NOT_RUN]);
-	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld,\"ok\":%zu,\"failed\":%zu,\"skipped\":%zu,\"not_run\":%zu,\"logged\":%zu",
-	    code, (long long)ms, counts[OUTCOME_OK], counts[OUTCOME_FAILED], counts[OUTCOME_SKIPPED],
-	    counts[OUTCOME_NOT_RUN], logged_all);
 	if (code == 0)
 		log_event(NULL, "summary", extra.s, "plan %s succeeded in %lld ms: %s", r->plan->name, (long long)ms, b.s ? b.s : "");
 	else if (r->where)

@@ -27,6 +27,7 @@ const struct schema_key schema_retry_keys[] = {
 
 const struct schema_key schema_when_keys[] = {
 	{"succeeded", false}, {"failed", false}, {"skipped", false},
+	{"param", false}, {"equals", false}, {"not-equals", false}, {"empty", false},
 	{NULL, false},
 };
 

@@ -69,6 +69,17 @@ expect_regex_has_field(const struct step *s, const char *field)
 	return false;
 }
 
+static size_t
+expect_regex_fields(const struct step *s, const char **names, size_t max)
+{
+	const struct expect_regex *x = s->data;
+	size_t i;
+
+	for (i = 0; x->re && i < regex_ngroups(x->re) && i < max; i++)
+		names[i] = regex_group_name(x->re, i);
+	return i;
+}
+
 static void
 expect_regex_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
 {
@@ -140,6 +151,7 @@ const struct step_kind step_expect_regex_kind = {
 	.load = expect_regex_load,
 	.check = expect_regex_check,
 	.has_field = expect_regex_has_field,
+	.fields = expect_regex_fields,
 	.describe = expect_regex_describe,
 	.start = expect_regex_start,
 	.free = expect_regex_free,

@@ -392,6 +392,18 @@ http_call_has_field(const struct step *s, const char *field)
 	    (strncmp(field, "headers.", 8) == 0 && field[8]);
 }
 
+static size_t
+http_call_fields(const struct step *s, const char **names, size_t max)
+{
+	static const char *const fields[] = {"status", "body", "time", "headers.NAME"};
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < LEN(fields) && i < max; i++)
+		names[i] = fields[i];
+	return i;
+}
+
 static void
 http_call_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
 {
@@ -405,11 +417,30 @@ http_call_describe(const struct step *s, const struct tmpl_env *env, struct buf 
 	}
 }
 
+/* What renders the templates of a request: the run (e), or explain's environment (env). */
+struct renderer {
+	struct exec *e;
+	const struct tmpl_env *env;
+};
+
+static int
+render(const struct renderer *r, const struct tmpl *t, struct buf *out)
+{
+	char *err = NULL;
+
+	if (r->e)
+		return exec_render(r->e, t, out);
+	if (tmpl_render(t, r->env, out, &err) < 0)
+		buf_adds(out, "?");
+	free(err);
+	return 0;
+}
+
 /* Renders the JSON body: the YAML value with its string leaves rendered as templates. */
 static int
-render_json(struct exec *e, const struct node *n, size_t *next, struct buf *out)
+render_json(const struct http_call *c, const struct renderer *r, const struct node *n, size_t *next,
+    struct buf *out)
 {
-	const struct http_call *c = e->step->data;
 	struct buf s = {0};
 	size_t i;
 
@@ -419,7 +450,7 @@ render_json(struct exec *e, const struct node *n, size_t *next, struct buf *out)
 			buf_adds(out, n->str);
 			return 0;
 		}
-		if (exec_render(e, c->json_strings[(*next)++], &s) < 0)
+		if (render(r, c->json_strings[(*next)++], &s) < 0)
 			return -1;
 		json_escape(out, s.s, s.len);
 		buf_free(&s);
@@ -432,13 +463,40 @@ render_json(struct exec *e, const struct node *n, size_t *next, struct buf *out)
 				buf_addc(out, n->type == NODE_MAP && i % 2 ? ':' : ',');
 			if (n->type == NODE_MAP && i % 2 == 0)
 				json_escape(out, n->kids[i]->str, n->kids[i]->len);
-			else if (render_json(e, n->kids[i], next, out) < 0)
+			else if (render_json(c, r, n->kids[i], next, out) < 0)
 				return -1;
 		}
 		buf_addc(out, n->type == NODE_SEQ ? ']' : '}');
 		return 0;
 	}
 	return 0;
+}
+
+/* For explain and --dry-run: the request's headers and body, one line each (secrets masked by
+ * env and by the log's mask). */
+static void
+http_call_details(const struct step *s, const struct tmpl_env *env, struct buf *out)
+{
+	const struct http_call *c = s->data;
+	const struct renderer r = {.env = env};
+	struct buf v = {0};
+	size_t i, next = 0;
+
+	for (i = 0; i < c->nheaders; i++) {
+		buf_printf(out, "header %s: ", c->headers[i].name);
+		render(&r, c->headers[i].value, out);
+		buf_addc(out, '\n');
+	}
+	if (c->body)
+		render(&r, c->body, &v);
+	else if (c->json)
+		render_json(c, &r, c->json, &next, &v);
+	if (c->body || c->json) {
+		buf_adds(out, c->body ? "body: '" : "json: ");
+		log_excerpt(out, v.s ? v.s : "", v.len, LOG_EXCERPT_MAX);
+		buf_adds(out, c->body ? "'\n" : "\n");
+	}
+	buf_free(&v);
 }
 
 static int
@@ -495,7 +553,7 @@ http_call_start(struct exec *e)
 	}
 	if (build_headers(e, st) < 0 ||
 	    (c->body && exec_render(e, c->body, &body) < 0) ||
-	    (c->json && render_json(e, c->json, &next, &body) < 0)) {
+	    (c->json && render_json(c, &(struct renderer){.e = e}, c->json, &next, &body) < 0)) {
 		rc = EXEC_FAILED;
 		goto out;
 	}
@@ -654,6 +712,8 @@ const struct step_kind step_http_call_kind = {
 	.worst = http_call_worst,
 	.need = http_call_need,
 	.has_field = http_call_has_field,
+	.fields = http_call_fields,
+	.details = http_call_details,
 	.describe = http_call_describe,
 	.start = http_call_start,
 	.poll = http_call_poll,

@@ -1,7 +1,8 @@
 /* step.c: helpers of the step-kind contract that do not run anything: timing of groups, the
  * patterns and subject of matching kinds at check and describe time (exec_subject is in
- * subject.c). */
+ * subject.c), and the ports of kinds that watch local ports. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "node.h"
@@ -93,4 +94,65 @@ step_subject_describe(const struct step *s, const struct tmpl *t, const struct t
 	log_excerpt(out, v.s ? v.s : "", v.len, LOG_EXCERPT_MAX);
 	buf_free(&v);
 	buf_adds(out, "'");
+}
+
+int
+step_ports_load(struct step *s, const struct node *n, struct step_ports *p, size_t max, const char *what,
+    struct load_ctx *lc)
+{
+	size_t i, count = n->type == NODE_SEQ ? n->nkids : 1;
+	long long v;
+
+	if (n->type == NODE_SEQ && n->nkids == 0) {
+		diag_at(lc->d, n, "ports needs at least one port");
+		return -1;
+	}
+	if (count > max) {
+		diag_at(lc->d, n, "at most %zu ports in one %s", max, what);
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		const struct node *k = n->type == NODE_SEQ ? n->kids[i] : n;
+
+		if (k->type == NODE_SCALAR && strstr(k->str, "${")) {
+			if (!(p->tmpl[p->n++] = plan_tmpl(lc, s, k, TTYPE_PORT)))
+				return -1;
+			continue;
+		}
+		if (value_int(k, lc->d, (long long)schema_range("port")->min, (long long)schema_range("port")->max,
+		    &v) < 0)
+			return -1;
+		p->lit[p->n++] = (int)v;
+	}
+	return 0;
+}
+
+void
+step_ports_values(const struct step_ports *p, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		out[i] = p->tmpl[i] ? (int)p->tmpl[i]->num : p->lit[i];
+}
+
+void
+step_ports_describe(const struct step_ports *p, const struct tmpl_env *env, struct buf *out)
+{
+	size_t i;
+	char *err = NULL;
+
+	buf_adds(out, p->n > 1 ? "ports " : "port ");
+	for (i = 0; i < p->n; i++) {
+		if (i)
+			buf_adds(out, ", ");
+		if (!p->tmpl[i])
+			buf_printf(out, "%d", p->lit[i]);
+		else if (p->tmpl[i]->typed)
+			buf_printf(out, "%lld", p->tmpl[i]->num);
+		else if (env && tmpl_render(p->tmpl[i], env, out, &err) < 0)
+			buf_adds(out, "?");
+		free(err);
+		err = NULL;
+	}
 }
