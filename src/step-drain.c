@@ -27,7 +27,7 @@
 #include "step.h"
 #include "util.h"
 
-#define DRAIN_PORT_MAX SOCKETS_MAX_PORTS
+#define DRAIN_PORT_MAX STEP_PORTS_MAX
 #define DRAIN_QUIET_MS 1000
 #define DRAIN_INTERVAL_MS 100
 #define DRAIN_INTERVAL_MIN_MS 10
@@ -45,9 +45,7 @@ static const struct schema_key drain_keys[] = {
 };
 
 struct drain {
-	int ports[DRAIN_PORT_MAX];     /* 0 where the port is a template */
-	struct tmpl *port_tmpls[DRAIN_PORT_MAX];
-	size_t nports;
+	struct step_ports ports;
 	struct tmpl *quiet, *min, *timeout;
 	int64_t interval;
 	const struct plan *plan;       /* for the deadline, the bound of a drain without timeout */
@@ -91,37 +89,6 @@ drain_watched(const struct drain_state *st, unsigned port)
 	return false;
 }
 
-/* Loads a port or a list of ports: numbers, or templates of params and env ("${app_port}"). */
-static int
-load_ports(struct step *s, const struct node *n, struct drain *d, struct load_ctx *lc)
-{
-	struct diag *dg = lc->d;
-	size_t i, count = n->type == NODE_SEQ ? n->nkids : 1;
-	long long p;
-
-	if (n->type == NODE_SEQ && n->nkids == 0) {
-		diag_at(dg, n, "ports needs at least one port");
-		return -1;
-	}
-	if (count > DRAIN_PORT_MAX) {
-		diag_at(dg, n, "at most %d ports in one drain", DRAIN_PORT_MAX);
-		return -1;
-	}
-	for (i = 0; i < count; i++) {
-		const struct node *k = n->type == NODE_SEQ ? n->kids[i] : n;
-
-		if (k->type == NODE_SCALAR && strstr(k->str, "${")) {
-			if (!(d->port_tmpls[d->nports++] = plan_tmpl(lc, s, k, TTYPE_PORT)))
-				return -1;
-			continue;
-		}
-		if (value_int(k, dg, (long long)schema_range("port")->min, (long long)schema_range("port")->max, &p) < 0)
-			return -1;
-		d->ports[d->nports++] = (int)p;
-	}
-	return 0;
-}
-
 static int
 drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
@@ -137,7 +104,8 @@ drain_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
 		diag_at(lc->d, v, "drain needs port or ports (one of them)");
 		rc = -1;
-	} else if (load_ports(s, node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), d, lc) < 0) {
+	} else if (step_ports_load(s, node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), &d->ports,
+	    DRAIN_PORT_MAX, "drain", lc) < 0) {
 		rc = -1;
 	}
 	if ((n = node_get(v, "quiet")) && !(d->quiet = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
@@ -213,23 +181,16 @@ drain_has_field(const struct step *s, const char *field)
 	    strcmp(field, "bytes") == 0;
 }
 
-/* Appends "port 8080" or "ports 8080, 8081"; templates rendered with env when given. */
-static void
-port_list(const struct drain *d, const struct tmpl_env *env, struct buf *out)
+static size_t
+drain_fields(const struct step *s, const char **names, size_t max)
 {
-	char *err = NULL;
+	static const char *const fields[] = {"waited", "accepted", "segments", "bytes"};
 	size_t i;
 
-	buf_adds(out, d->nports > 1 ? "ports " : "port ");
-	for (i = 0; i < d->nports; i++) {
-		buf_adds(out, i ? ", " : "");
-		if (!d->port_tmpls[i])
-			buf_printf(out, "%d", d->ports[i]);
-		else if (d->port_tmpls[i]->typed)
-			buf_printf(out, "%lld", d->port_tmpls[i]->num);
-		else if (!env || tmpl_render(d->port_tmpls[i], env, out, &err) < 0)
-			free(err);
-	}
+	(void)s;
+	for (i = 0; i < LEN(fields) && i < max; i++)
+		names[i] = fields[i];
+	return i;
 }
 
 static void
@@ -240,7 +201,7 @@ drain_describe(const struct step *s, const struct tmpl_env *env, struct buf *out
 
 	fmt_duration(q, sizeof(q), tmpl_ms(d->quiet, DRAIN_QUIET_MS));
 	buf_adds(out, "drain ");
-	port_list(d, env, out);
+	step_ports_describe(&d->ports, env, out);
 	buf_printf(out, " (quiet %s", q);
 	if (tmpl_ms(d->min, 0) > 0) {
 		fmt_duration(m, sizeof(m), tmpl_ms(d->min, 0));
@@ -527,7 +488,7 @@ drain_poll(struct exec *e)
 	if (drain_sample(e) < 0)
 		return exec_fail(e, "cannot read the socket table through netlink sock_diag");
 	now = st->prev_sample;
-	port_list(d, NULL, &what);
+	step_ports_describe(&d->ports, NULL, &what);
 	traffic_text(st, &traffic);
 	fmt_duration(q, sizeof(q), quiet);
 	/* The time waited as durations print elsewhere ("2.3s", "600ms"), to a tenth of a second. */
@@ -585,12 +546,9 @@ drain_start(struct exec *e)
 	const struct drain *d = e->step->data;
 	struct drain_state *st = xcalloc(1, sizeof(*st));
 
-	size_t i;
-
 	e->state = st;
-	for (i = 0; i < d->nports; i++)
-		st->ports[i] = d->port_tmpls[i] ? (int)d->port_tmpls[i]->num : d->ports[i];
-	st->nports = d->nports;
+	step_ports_values(&d->ports, st->ports);
+	st->nports = d->ports.n;
 	st->listening = xcalloc(1, 65536 / 8);
 	st->first = true;
 	st->passive0 = -1;
@@ -634,6 +592,7 @@ const struct step_kind step_drain_kind = {
 	.load = drain_load,
 	.worst = drain_worst,
 	.has_field = drain_has_field,
+	.fields = drain_fields,
 	.describe = drain_describe,
 	.start = drain_start,
 	.poll = drain_poll,
