@@ -44,6 +44,9 @@ static const struct schema_key drain_keys[] = {
 	{NULL, false},
 };
 
+/* The step's outputs, ${steps.NAME.FIELD} (set by drain_outputs). */
+static const char *const drain_outputs_names[] = {"waited", "accepted", "segments", "bytes"};
+
 struct drain {
 	struct step_ports ports;
 	struct tmpl *quiet, *min, *timeout;
@@ -176,20 +179,23 @@ drain_worst(const struct step *s)
 static bool
 drain_has_field(const struct step *s, const char *field)
 {
+	size_t i;
+
 	(void)s;
-	return strcmp(field, "waited") == 0 || strcmp(field, "accepted") == 0 || strcmp(field, "segments") == 0 ||
-	    strcmp(field, "bytes") == 0;
+	for (i = 0; i < LEN(drain_outputs_names); i++)
+		if (strcmp(field, drain_outputs_names[i]) == 0)
+			return true;
+	return false;
 }
 
 static size_t
 drain_fields(const struct step *s, const char **names, size_t max)
 {
-	static const char *const fields[] = {"waited", "accepted", "segments", "bytes"};
 	size_t i;
 
 	(void)s;
-	for (i = 0; i < LEN(fields) && i < max; i++)
-		names[i] = fields[i];
+	for (i = 0; i < LEN(drain_outputs_names) && i < max; i++)
+		names[i] = drain_outputs_names[i];
 	return i;
 }
 
