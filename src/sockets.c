@@ -1,10 +1,14 @@
 /* sockets.c: counts the local TCP sockets on given ports, for port-check: listeners through
  * netlink sock_diag (or the /proc/net tables), established connections from the /proc/net tables,
- * leaving out stopplan's own connections. The only user of netlink and /proc/net. */
+ * leaving out stopplan's own connections; and, for drain, lists the namespace's TCP sockets with
+ * their tcp_info through sock_diag and reads the TCP counters of /proc/net/snmp. The only user of
+ * netlink and /proc/net. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/tcp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -111,17 +115,26 @@ parse_tcp_line(const char *p, const char *end, int words, struct tcp_conn *t)
 	return true;
 }
 
-/* True when table entry t is the far end of one of our own connections (we are its peer). */
+/* True when table entry t is one of our own connections: its far end (we are its peer) or, with
+ * end, our own end of it. */
 static bool
-is_own_peer(const struct port_scan *sc, const struct tcp_conn *t, bool v6)
+is_own(const struct port_scan *sc, const struct tcp_conn *t, bool v6, bool end)
 {
 	size_t i, n = v6 ? 4 * sizeof(uint32_t) : sizeof(uint32_t);
+	struct tcp_conn c = *t;
 
+	if (!end) {
+		/* Seen from our side, the far end's local address is our remote one. */
+		memcpy(c.laddr, t->raddr, sizeof(c.laddr));
+		memcpy(c.raddr, t->laddr, sizeof(c.raddr));
+		c.lport = t->rport;
+		c.rport = t->lport;
+	}
 	for (i = 0; i < sc->nown; i++) {
 		const struct tcp_conn *o = &sc->own[i];
 
-		if (sc->own_v6[i] == v6 && o->rport == t->lport && o->lport == t->rport &&
-		    memcmp(o->raddr, t->laddr, n) == 0 && memcmp(o->laddr, t->raddr, n) == 0)
+		if (sc->own_v6[i] == v6 && o->lport == c.lport && o->rport == c.rport &&
+		    memcmp(o->laddr, c.laddr, n) == 0 && memcmp(o->raddr, c.raddr, n) == 0)
 			return true;
 	}
 	return false;
@@ -212,7 +225,7 @@ scan_table(const char *path, bool v6, struct port_scan *sc)
 					continue;
 				if (t.state == TCP_LISTEN)
 					sc->counts[i].listen++;
-				else if (!is_own_peer(sc, &t, v6))
+				else if (!is_own(sc, &t, v6, false))
 					sc->counts[i].established++;
 			}
 		}
@@ -224,36 +237,56 @@ scan_table(const char *path, bool v6, struct port_scan *sc)
 	close(fd);
 }
 
-/* Counts the listening sockets of the checked ports in one family (AF_INET: the tcp table,
- * AF_INET6: tcp6) through NETLINK_SOCK_DIAG, as ss(8) does. Asked for sockets in state LISTEN
- * only, the kernel answers from its small hash of listeners and never walks the hash of
- * connections, which reading a /proc/net table always does. Returns -1 when sock_diag is not
- * available (no inet_diag in the kernel, a seccomp filter): then read the /proc table. */
+/* Dumps the TCP sockets of one family (AF_INET or AF_INET6) whose state is in the mask `states`
+ * through NETLINK_SOCK_DIAG, as ss(8) does, asking for the attributes in `ext` (a mask of
+ * 1 << (INET_DIAG_x - 1)), and calls fn for each. Returns -1 when sock_diag is not available (no
+ * inet_diag in the kernel, a seccomp filter) or the dump was cut short: fn may have been called
+ * for some sockets then. */
 static int
-diag_listening(int family, struct port_scan *sc)
+diag_dump(int family, unsigned states, unsigned char ext, void (*fn)(void *arg, const struct inet_diag_msg *m, int len),
+    void *arg)
 {
 	struct {
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
 	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req r;
+	} compat;
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	const struct nlmsghdr *h;
-	const struct inet_diag_msg *m;
+	const void *msg = &req;
+	size_t msglen = sizeof(req);
+	int type = SOCK_DIAG_BY_FAMILY;
 	char *buf;
 	ssize_t n;
-	size_t i;
 	int fd, len, rc = -1;
 
 	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0)
 		return -1;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.r.sdiag_family = (unsigned char)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = 1u << TCP_LISTEN;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+	if (family == AF_UNSPEC) {
+		/* The older TCPDIAG_GETSOCK request dumps both families in one walk of the table of
+		 * connections (SOCK_DIAG_BY_FAMILY needs one walk per family). */
+		memset(&compat, 0, sizeof(compat));
+		compat.nh.nlmsg_len = sizeof(compat);
+		compat.nh.nlmsg_type = type = TCPDIAG_GETSOCK;
+		compat.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		compat.r.idiag_states = states;
+		compat.r.idiag_ext = ext;
+		msg = &compat;
+		msglen = sizeof(compat);
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.nh.nlmsg_len = sizeof(req);
+		req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req.r.sdiag_family = (unsigned char)family;
+		req.r.sdiag_protocol = IPPROTO_TCP;
+		req.r.idiag_states = states;
+		req.r.idiag_ext = ext;
+	}
+	if (sendto(fd, msg, msglen, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -271,20 +304,41 @@ diag_listening(int family, struct port_scan *sc)
 			}
 			if (h->nlmsg_type == NLMSG_ERROR)
 				goto out;
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			if (h->nlmsg_type != type || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
-			m = NLMSG_DATA(h);
-			if (m->idiag_state != TCP_LISTEN)
-				continue;
-			for (i = 0; i < sc->q->nports; i++)
-				if ((unsigned)sc->q->ports[i] == ntohs(m->id.idiag_sport))
-					sc->counts[i].listen++;
+			fn(arg, NLMSG_DATA(h), (int)(h->nlmsg_len - NLMSG_LENGTH(0)));
 		}
 	}
 out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+/* diag_dump's callback for diag_listening: counts a listener of a checked port. */
+static void
+count_listener(void *arg, const struct inet_diag_msg *m, int len)
+{
+	struct port_scan *sc = arg;
+	size_t i;
+
+	(void)len;
+	if (m->idiag_state != TCP_LISTEN)
+		return;
+	for (i = 0; i < sc->q->nports; i++)
+		if ((unsigned)sc->q->ports[i] == ntohs(m->id.idiag_sport))
+			sc->counts[i].listen++;
+}
+
+/* Counts the listening sockets of the checked ports in one family (AF_INET: the tcp table,
+ * AF_INET6: tcp6) through sock_diag. Asked for sockets in state LISTEN only, the kernel answers
+ * from its small hash of listeners and never walks the hash of connections, which reading a
+ * /proc/net table always does. Returns -1 when sock_diag is not available: then read the /proc
+ * table. */
+static int
+diag_listening(int family, struct port_scan *sc)
+{
+	return diag_dump(family, 1u << TCP_LISTEN, 0, count_listener, sc);
 }
 
 /* Counts the checked ports' sockets in one family: listeners only through sock_diag when that is
@@ -335,4 +389,148 @@ sockets_count(const struct sockets_query *q, struct socket_counts *counts)
 	if (q->ipv4 && !(q->ipv6 && q->enough_if_listening && all_listening(sc)))
 		scan_family(false, sc);
 	free(sc);
+}
+
+/* What sockets_each is doing: the caller's callback, and the own connections to leave out. */
+struct each_scan {
+	struct port_scan sc;
+	void (*fn)(void *arg, const struct sockets_entry *se);
+	void *arg;
+	size_t calls;                     /* sockets passed to fn */
+};
+
+/* True when the far end of t is in this network namespace too: a loopback address, or the
+ * socket's own address (a pod connecting to its own IP). */
+static bool
+is_local_peer(const struct tcp_conn *t, bool v6)
+{
+	static const uint8_t loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const uint8_t *r = (const uint8_t *)t->raddr;
+
+	if (!v6)
+		return r[0] == 127 || t->raddr[0] == t->laddr[0];
+	return memcmp(r, loop6, 16) == 0 || memcmp(t->raddr, t->laddr, 16) == 0;
+}
+
+/* diag_dump's callback for sockets_each: decodes one socket and its tcp_info. */
+static void
+each_socket(void *arg, const struct inet_diag_msg *m, int len)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct each_scan *es = arg;
+	struct sockets_entry se = {0};
+	struct tcp_conn t = {0};
+	const struct rtattr *a;
+	bool v6 = m->idiag_family == AF_INET6;
+	int alen;
+
+	se.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+	se.state = m->idiag_state;
+	se.lport = t.lport = ntohs(m->id.idiag_sport);
+	se.rport = t.rport = ntohs(m->id.idiag_dport);
+	/* An IPv4 peer of a dual-stack socket shows as ::ffff:a.b.c.d: compare it as IPv4. */
+	if (v6 && memcmp(m->id.idiag_src, v4mapped, 12) == 0 && memcmp(m->id.idiag_dst, v4mapped, 12) == 0) {
+		v6 = false;
+		memcpy(t.laddr, &m->id.idiag_src[3], 4);
+		memcpy(t.raddr, &m->id.idiag_dst[3], 4);
+	} else {
+		memcpy(t.laddr, m->id.idiag_src, v6 ? 16 : 4);
+		memcpy(t.raddr, m->id.idiag_dst, v6 ? 16 : 4);
+	}
+	se.own = es->sc.nown && (is_own(&es->sc, &t, v6, false) || is_own(&es->sc, &t, v6, true));
+	se.local = is_local_peer(&t, v6);
+	alen = len - (int)NLMSG_ALIGN(sizeof(*m));
+	for (a = (const struct rtattr *)(const void *)((const char *)m + NLMSG_ALIGN(sizeof(*m))); RTA_OK(a, alen);
+	     a = RTA_NEXT(a, alen)) {
+		struct tcp_info ti;
+		size_t n = RTA_PAYLOAD(a);
+
+		if (a->rta_type != INET_DIAG_INFO)
+			continue;
+		/* An older kernel sends a shorter struct: what it lacks stays 0. */
+		memset(&ti, 0, sizeof(ti));
+		memcpy(&ti, RTA_DATA(a), n < sizeof(ti) ? n : sizeof(ti));
+		se.info = true;
+		se.bytes_received = ti.tcpi_bytes_received;
+		se.data_segs_in = ti.tcpi_data_segs_in;
+		se.last_data_recv = ti.tcpi_last_data_recv;
+	}
+	es->calls++;
+	es->fn(es->arg, &se);
+}
+
+int
+sockets_each(const struct sockets_query *q, unsigned states, bool info,
+    void (*fn)(void *arg, const struct sockets_entry *se), void *arg)
+{
+	struct each_scan *es = xcalloc(1, sizeof(*es));
+	unsigned char ext = info ? 1u << (INET_DIAG_INFO - 1) : 0;
+	int rc = 0;
+
+	es->sc.q = q;
+	es->fn = fn;
+	es->arg = arg;
+	find_own(&es->sc);
+	/* One dump for both families; the two others only when it failed before any socket. */
+	if (q->ipv4 && q->ipv6) {
+		if (diag_dump(AF_UNSPEC, states, ext, each_socket, es) == 0)
+			goto out;
+		if (es->calls) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (q->ipv6 && diag_dump(AF_INET6, states, ext, each_socket, es) < 0)
+		rc = -1;
+	if (q->ipv4 && diag_dump(AF_INET, states, ext, each_socket, es) < 0)
+		rc = -1;
+out:
+	free(es);
+	return rc;
+}
+
+/* Returns counter NAME of the "Tcp:" lines of /proc/net/snmp (held in buf), or -1. */
+static long long
+snmp_tcp(const char *buf, const char *name)
+{
+	const char *tcp, *vals, *p, *end;
+	size_t col = 0, i, len = strlen(name);
+
+	/* Two lines: "Tcp: Name Name ..." then "Tcp: value value ...". */
+	if (!(tcp = strstr(buf, "\nTcp: ")) || !(vals = strstr(tcp + 1, "\nTcp: ")))
+		return -1;
+	for (p = tcp + 6; *p && *p != '\n'; col++) {
+		end = p + strcspn(p, " \n");
+		if ((size_t)(end - p) == len && memcmp(p, name, len) == 0)
+			break;
+		p = *end == ' ' ? end + 1 : end;
+	}
+	if (!*p || *p == '\n')
+		return -1;
+	for (p = vals + 6, i = 0; i < col && *p && *p != '\n'; i++) {
+		p += strcspn(p, " \n");
+		if (*p == ' ')
+			p++;
+	}
+	return *p >= '0' && *p <= '9' ? strtoll(p, NULL, 10) : -1;
+}
+
+int
+sockets_tcp_counters(long long *passive_opens, long long *in_segs)
+{
+	char buf[8192];
+	size_t have = 0;
+	ssize_t n;
+	int fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
+
+	*passive_opens = *in_segs = -1;
+	if (fd < 0)
+		return -1;
+	while (have < sizeof(buf) - 1 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+		have += (size_t)n;
+	close(fd);
+	buf[have] = '\0';
+	*passive_opens = snmp_tcp(buf, "PassiveOpens");
+	*in_segs = snmp_tcp(buf, "InSegs");
+	return *passive_opens < 0 || *in_segs < 0 ? -1 : 0;
 }

@@ -12,6 +12,7 @@ extern const struct step_kind step_log_kind;
 extern const struct step_kind step_sleep_kind;
 extern const struct step_kind step_steps_kind;
 extern const struct step_kind step_parallel_kind;
+extern const struct step_kind step_drain_kind;
 
 const struct step_kind *const step_kinds[] = {
 	&step_http_call_kind,
@@ -22,5 +23,6 @@ const struct step_kind *const step_kinds[] = {
 	&step_sleep_kind,
 	&step_steps_kind,
 	&step_parallel_kind,
+	&step_drain_kind,
 	NULL,
 };

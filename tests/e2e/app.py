@@ -32,6 +32,7 @@ def call(method, url, body=None):
     req = urllib.request.Request(url, data=body, method=method,
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=1) as r:
+        r.read()    # closing with the reply unread would reset the connection
         return r.status
 
 

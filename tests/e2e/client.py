@@ -2,11 +2,12 @@
 """A client for the rolling-restart test (tests/e2e/rolling-restart.test).
 
 Usage:
-  client.py --registry URL --status-file F [--rate N] [--lookup-interval SECONDS]
+  client.py --registry URL --status-file F [--rate N] [--lookup-interval SECONDS] [--phase S]
 
 Behaves like a client-side load-balanced service consumer: it looks the app's instances up in
 the registry (GET URL/instances) every --lookup-interval seconds (default 1.0) and keeps that
-list in between (a failed lookup keeps the old list); it sends GET requests at a fixed rate of
+list in between (a failed lookup keeps the old list; with --phase S, the second lookup comes S
+seconds after the first, and the rest every interval after it); it sends GET requests at a fixed rate of
 --rate per second (default 50), round robin over the cached list, each on a new connection with a
 0.5 s timeout. A request fails when it cannot connect, times out or gets a status other than
 200; with an empty list, the request counts as failed too.
@@ -86,7 +87,10 @@ class Client:
             now = time.monotonic()
             if now >= next_lookup:
                 self.lookup()
-                next_lookup += self.args.lookup_interval
+                if self.stats["lookups"] + self.stats["lookup_errors"] == 1 and self.args.phase > 0:
+                    next_lookup += self.args.phase
+                else:
+                    next_lookup += self.args.lookup_interval
             if now >= next_send:
                 self.request()
                 next_send += period
@@ -108,6 +112,7 @@ def main():
     p.add_argument("--status-file", required=True)
     p.add_argument("--rate", type=float, default=50)
     p.add_argument("--lookup-interval", type=float, default=1.0)
+    p.add_argument("--phase", type=float, default=0)
     client = Client(p.parse_args())
 
     def stop(signum, frame):
