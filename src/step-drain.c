@@ -150,7 +150,7 @@ worst_around(const struct step *s, const struct plan *p, bool before)
 			if (list[i] == s)
 				after = true;
 			else if ((after || before) && !(s->parent && s->parent->kind->concurrent))
-				rest += plan_step_worst(list[i]);
+				rest = dur_add(rest, plan_step_worst(list[i]));
 		}
 	}
 	return rest;
@@ -171,7 +171,7 @@ drain_worst(const struct step *s)
 	w = d->plan->deadline - worst_around(s, d->plan, true);
 	while (top->parent)
 		top = top->parent;
-	for (i = 0; !top->in_finally && i < d->plan->nfinally; i++)
+	for (i = 0; !top->in_finally && i < d->plan->nfinally && w > 0; i++)
 		w -= plan_step_worst(d->plan->finally[i]);
 	return w > 0 ? w : 0;
 }
