@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca.h"
 #include "config.h"
 #include "http.h"
 #include "loop.h"
@@ -149,8 +150,18 @@ http_setup(struct http *h, const struct http_request *r)
 		h->headers = curl_slist_append(h->headers, r->headers[i]);
 	if (h->headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-	if (r->ca_file)
+	if (r->ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+	} else {
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		const char *file, *dir;
+
+		ca_default(cv->age >= CURLVERSION_NINTH ? cv->cainfo : NULL, &file, &dir);
+		if (file)
+			curl_easy_setopt(c, CURLOPT_CAINFO, file);
+		if (dir)
+			curl_easy_setopt(c, CURLOPT_CAPATH, dir);
+	}
 	if (r->client_cert)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, r->client_cert);
 	if (r->client_key)

@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "config.h"
 #include "explain.h"
+#include "install.h"
 #include "log.h"
 #include "node.h"
 #include "once.h"
@@ -19,6 +20,7 @@
 #include "schema.h"
 #include "util.h"
 #include "validate.h"
+#include "version.h"
 
 static const char usage_text[] =
     "usage: stopplan run PLAN [-p NAME=VALUE]... [--deadline D] [--dry-run] [--log-format text|json]\n"
@@ -27,6 +29,7 @@ static const char usage_text[] =
     "                [--skip-non-plans] PATH...\n"
     "       stopplan explain PLAN [-p NAME=VALUE]... [--deadline D] [--grace-period D] [--reserve D]\n"
     "       stopplan schema\n"
+    "       stopplan install DIR\n"
     "       stopplan --help | --version\n";
 
 enum command {
@@ -447,6 +450,21 @@ cmd_schema(int argc, char **argv)
 	return finish(EXIT_OK);
 }
 
+/* install DIR: the executable copies itself to DIR/stopplan (init containers, see kubernetes.md). */
+static int
+cmd_install(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2)
+		return usage_error("%s", "install takes one argument, the directory");
+	if (install_self(argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "stopplan: install: %s\n", err);
+		return EXIT_FAILED;
+	}
+	return finish(EXIT_OK);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -462,7 +480,7 @@ main(int argc, char **argv)
 		return finish(EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("stopplan %s\n", PACKAGE_VERSION);
+		version_print(stdout);
 		return finish(EXIT_OK);
 	}
 	if (strcmp(argv[1], "run") == 0)
@@ -473,6 +491,8 @@ main(int argc, char **argv)
 		code = cmd_explain(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "schema") == 0)
 		code = cmd_schema(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "install") == 0)
+		code = cmd_install(argc - 1, argv + 1);
 	else
 		code = usage_error("unknown command '%s'", argv[1]);
 	log_free();

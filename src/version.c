@@ -1,0 +1,41 @@
+/* version.c: --version: stopplan's version and the versions of the libraries it runs on. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <yaml.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
+#ifdef HAVE_JANSSON
+#include <jansson.h>
+#endif
+
+#include "config.h"
+#include "version.h"
+
+void
+version_print(FILE *f)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	char pcre[64] = "?";
+
+	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+	fprintf(f, "stopplan %s\n", PACKAGE_VERSION);
+	fprintf(f, "libcurl %s (%s), libyaml %s, PCRE2 %s", cv->version,
+	    cv->ssl_version ? cv->ssl_version : "no TLS", yaml_get_version_string(), pcre);
+#ifdef HAVE_JANSSON
+	fprintf(f, ", jansson %s", jansson_version_str());
+#endif
+	fputc('\n', f);
+#ifdef __GLIBC__
+	fprintf(f, "C library: glibc %s", gnu_get_libc_version());
+#else
+	fputs("C library: musl", f);
+#endif
+#ifdef STOPPLAN_STATIC
+	fputs(", static executable\n", f);
+#else
+	fputs(", dynamically linked\n", f);
+#endif
+}
