@@ -3,9 +3,11 @@
  * time, and the OpenSSL convention SSL_CERT_FILE / SSL_CERT_DIR is honoured by every build. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ca.h"
+#include "util.h"
 
 static const char *const ca_bundles[] = {
 	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Arch, Gentoo */
@@ -42,4 +44,30 @@ ca_default(const char *builtin_file, const char **file, const char **dir)
 	}
 	*file = cfile;
 	*dir = cdir;
+}
+
+/* mbedTLS's verification flags as curl names them, and what OpenSSL says for the same. */
+static const struct {
+	const char *flag;
+	const char *text;
+} ca_verdicts[] = {
+	{"BADCERT_EXPIRED", "certificate has expired"},
+	{"BADCERT_FUTURE", "certificate is not yet valid"},
+	{"BADCERT_REVOKED", "certificate revoked"},
+	{"BADCERT_CN_MISMATCH", "certificate subject name does not match target host name"},
+	{"BADCERT_NOT_TRUSTED", "unable to get local issuer certificate (the issuer is not in the CA store)"},
+};
+
+char *
+ca_error(const char *msg)
+{
+	static const char prefix[] = "Cert verify failed: ";
+	size_t i;
+
+	if (strncmp(msg, prefix, sizeof(prefix) - 1) == 0)
+		for (i = 0; i < LEN(ca_verdicts); i++)
+			if (strcmp(msg + sizeof(prefix) - 1, ca_verdicts[i].flag) == 0)
+				return xasprintf("SSL certificate problem: %s (mbedTLS: %s)", ca_verdicts[i].text,
+				    ca_verdicts[i].flag);
+	return xstrdup(msg);
 }

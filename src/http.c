@@ -221,7 +221,7 @@ http_finished(void *easy, int code)
 	else if (h->headers_too_big)
 		why = xasprintf("reply headers larger than %d bytes", HTTP_MAX_HEADERS_BYTES);
 	else if (h->errbuf[0])
-		why = xstrdup(h->errbuf);
+		why = ca_error(h->errbuf);
 	else
 		why = xstrdup(curl_easy_strerror((CURLcode)code));
 	h->res.error = why;
