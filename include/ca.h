@@ -11,8 +11,8 @@ void ca_default(const char *builtin_file, const char **file, const char **dir);
 
 /* Returns a copy of libcurl's error message msg, made readable when it is one of mbedTLS's
  * certificate verdicts ("Cert verify failed: BADCERT_EXPIRED" becomes "SSL certificate problem:
- * certificate has expired (mbedTLS: BADCERT_EXPIRED)"), worded as with OpenSSL. The caller owns
- * the result. */
-char *ca_error(const char *msg);
+ * certificate has expired (mbedTLS: BADCERT_EXPIRED)"), worded as with OpenSSL; a name mismatch
+ * names host (may be NULL). The caller owns the result. */
+char *ca_error(const char *msg, const char *host);
 
 #endif

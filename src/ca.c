@@ -59,15 +59,21 @@ static const struct {
 };
 
 char *
-ca_error(const char *msg)
+ca_error(const char *msg, const char *host)
 {
 	static const char prefix[] = "Cert verify failed: ";
+	const char *flag = msg + sizeof(prefix) - 1;
 	size_t i;
 
-	if (strncmp(msg, prefix, sizeof(prefix) - 1) == 0)
-		for (i = 0; i < LEN(ca_verdicts); i++)
-			if (strcmp(msg + sizeof(prefix) - 1, ca_verdicts[i].flag) == 0)
-				return xasprintf("SSL certificate problem: %s (mbedTLS: %s)", ca_verdicts[i].text,
-				    ca_verdicts[i].flag);
+	if (strncmp(msg, prefix, sizeof(prefix) - 1) != 0)
+		return xstrdup(msg);
+	for (i = 0; i < LEN(ca_verdicts); i++) {
+		if (strcmp(flag, ca_verdicts[i].flag) != 0)
+			continue;
+		if (host && strcmp(flag, "BADCERT_CN_MISMATCH") == 0)
+			return xasprintf("SSL certificate problem: %s '%s' (mbedTLS: %s)", ca_verdicts[i].text,
+			    host, flag);
+		return xasprintf("SSL certificate problem: %s (mbedTLS: %s)", ca_verdicts[i].text, flag);
+	}
 	return xstrdup(msg);
 }

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ca.h"
 #include "config.h"
@@ -105,6 +106,48 @@ http_headerfunction(char *data, size_t size, size_t n, void *arg)
 	}
 	http_add_header(h, data, len);
 	return len;
+}
+
+/* libcurl built for http and https only (the static build) fails a redirect to another scheme as a
+ * malformed URL: name the scheme, for both builds alike. NULL when the failure is something else. */
+static char *
+http_redirect_error(const struct http *h, int code)
+{
+	const char *loc = NULL, *p;
+	size_t i, n;
+
+	if ((code != CURLE_URL_MALFORMAT && code != CURLE_UNSUPPORTED_PROTOCOL) ||
+	    h->res.status < 300 || h->res.status > 399)
+		return NULL;
+	for (i = 0; i < h->res.nheaders; i++)
+		if (strcmp(h->res.headers[i].name, "location") == 0)
+			loc = h->res.headers[i].value;
+	if (!loc)
+		return NULL;
+	for (p = loc; isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'; p++)
+		;
+	n = (size_t)(p - loc);
+	if (*p != ':' || n == 0 || (n == 4 && strncasecmp(loc, "http", 4) == 0) ||
+	    (n == 5 && strncasecmp(loc, "https", 5) == 0))
+		return NULL;
+	return xasprintf("redirect refused: protocol \"%.*s\" not allowed (only http and https are followed)",
+	    (int)n, loc);
+}
+
+/* A certificate verdict of mbedTLS, worded as with OpenSSL, naming the host as OpenSSL's does. */
+static char *
+http_cert_error(const struct http *h)
+{
+	char *url = NULL, *host = NULL, *why;
+	CURLU *u = curl_url();
+
+	curl_easy_getinfo(h->easy, CURLINFO_EFFECTIVE_URL, &url);
+	if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+	why = ca_error(h->errbuf, host);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
 }
 
 static int
@@ -220,8 +263,12 @@ http_finished(void *easy, int code)
 		why = xasprintf("reply larger than %zu bytes (max-body)", h->max_body);
 	else if (h->headers_too_big)
 		why = xasprintf("reply headers larger than %d bytes", HTTP_MAX_HEADERS_BYTES);
+	else if ((why = http_redirect_error(h, code)) != NULL)
+		;
+	else if (h->errbuf[0] && strstr(h->errbuf, "BADCERT_"))
+		why = http_cert_error(h);
 	else if (h->errbuf[0])
-		why = ca_error(h->errbuf);
+		why = xstrdup(h->errbuf);
 	else
 		why = xstrdup(curl_easy_strerror((CURLcode)code));
 	h->res.error = why;
