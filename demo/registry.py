@@ -107,6 +107,13 @@ class HsfHandler(DemoHandler):
         return 200, body
 
 
+class ListenError(Exception):
+    """A port the demo cannot listen on, named in the message."""
+
+    def __init__(self, addr, port, err):
+        super().__init__("cannot listen on %s port %d: %s" % (addr, port, err.strerror or err))
+
+
 def start_http(port, handler):
     """Start HANDLER's server on every address; return the servers."""
     servers = []
@@ -120,7 +127,7 @@ def start_http(port, handler):
             if family == socket.AF_INET6:
                 log("demo: skipping [%s]:%d (%s)" % (addr, port, e))
                 continue
-            raise
+            raise ListenError(addr, port, e) from e
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
     return servers
@@ -140,7 +147,7 @@ def open_tcp_listeners(port):
             if family == socket.AF_INET6:
                 log("demo: skipping [%s]:%d (%s)" % (addr, port, e))
                 continue
-            raise
+            raise ListenError(addr, port, e) from e
         sock.listen(128)
         socks.append(sock)
     return socks
@@ -196,8 +203,8 @@ def main(argv=None):
         servers = start_http(args.lwp_port, RegistryHandler)
         servers += start_http(args.hsf_http_port, HsfHandler)
         tcp = open_tcp_listeners(args.hsf_port)
-    except OSError as e:
-        print("demo: cannot listen: %s" % e, file=sys.stderr)
+    except ListenError as e:
+        print("demo: %s" % e, file=sys.stderr)
         return 1
     threading.Thread(target=serve_tcp, args=(tcp,), daemon=True).start()
     log("demo: registry on port %d, hsf on ports %d (tcp) and %d (http)"

@@ -3,6 +3,7 @@
 #ifndef STOPPLAN_BUDGET_H
 #define STOPPLAN_BUDGET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct buf;
@@ -24,6 +25,10 @@ struct budget budget_of(const struct plan *p, int64_t grace, int64_t reserve, in
 /* The deadline `run` uses: deadline_ms (> 0: --deadline) or the plan's, made no longer than
  * grace - reserve when a grace period is known. */
 int64_t budget_run_deadline(const struct plan *p, const struct budget *b, int64_t deadline_ms);
+/* Why plan p cannot run within `deadline` ms under budget b (NULL: no grace period): the reserve
+ * leaves no time in the grace period, or the finally steps may take the whole deadline (named
+ * when name_deadline). Returns NULL when it can, else a newly allocated message. */
+char *budget_problem(const struct plan *p, const struct budget *b, int64_t deadline, bool name_deadline);
 /* Appends the steps that dominate the worst case, largest first, until they account for at least
  * `excess` ms (at least one): "offline-lwp 11s (3 attempts), offline-hsf 10s". */
 void budget_dominant(const struct plan *p, int64_t excess, struct buf *out);

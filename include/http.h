@@ -1,4 +1,4 @@
-/* http.h: one HTTP transfer on the loop's multi handle; the only user of libcurl's easy API. */
+/* http.h: HTTP transfers driven by the loop; the only user of libcurl's easy and multi APIs. */
 #ifndef STOPPLAN_HTTP_H
 #define STOPPLAN_HTTP_H
 
@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct loop;
 
 struct http_request {
@@ -22,6 +23,7 @@ struct http_request {
 	bool insecure;
 	const char *unix_socket;
 	bool connect_only;            /* only open a TCP connection (port probes) */
+	const char *proxy;            /* NULL: from the environment, as libcurl does; "": none */
 };
 
 struct http_header {
@@ -48,11 +50,20 @@ struct http;
 /* Starts a transfer on loop l. Returns NULL with *err (newly allocated) when it cannot start.
  * The caller owns the result (http_free). */
 struct http *http_start(struct loop *l, const struct http_request *req, char **err);
-/* The response so far; done becomes true when the transfer has ended (see loop_perform). */
+/* The response so far; done becomes true when the transfer has ended (after a loop_perform). */
 const struct http_response *http_response(const struct http *h);
 /* Stops the transfer if it is running and frees it. */
 void http_free(struct http *h);
-/* Called by the loop when libcurl reports the transfer with easy handle `easy` finished. */
-void http_finished(void *easy, int code);
+/* Closes the connections that libcurl keeps open for reuse (keep-alive) on loop l once their
+ * transfers have ended, so that a local count of established connections never sees stopplan's
+ * own. While a transfer runs (another branch of a parallel group), libcurl cannot tell its idle
+ * connections apart: then nothing is closed and -1 is returned; else 0. */
+int http_close_idle(struct loop *l);
+
+/* Checks an http(s) URL the way libcurl will parse it (host, port 1-65535, syntax). Returns NULL,
+ * or a static message. */
+const char *http_check_url(const char *url);
+/* Appends s percent-encoded (all but A-Z a-z 0-9 - . _ ~), as libcurl escapes. */
+void http_urlencode(struct buf *out, const char *s, size_t n);
 
 #endif

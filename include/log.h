@@ -23,10 +23,25 @@ void log_set_format(enum log_format f);
 void log_add_secret(const char *s);
 /* Replaces every secret in s by "***"; returns a newly allocated string. */
 char *log_redact(const char *s);
+/* The most bytes of one message (before escaping); a longer one is cut and ends "... (N bytes)". */
+#define LOG_MESSAGE_MAX 4096
+/* The most bytes of a subject, a reply body or a value quoted inside a message. */
+#define LOG_EXCERPT_MAX 200
+
+struct buf;
+
+/* Appends to out at most max bytes of s (n bytes, any content: NULs are shown as \x00) with the
+ * secrets masked, and "... (N bytes)" when s is longer. */
+void log_excerpt(struct buf *out, const char *s, size_t n, size_t max);
 /* Writes one line: "stopplan: STEP: MESSAGE" (STEP may be NULL), or a JSON object with "step",
  * "event" and "message", plus EXTRA (already-encoded JSON members, e.g. "\"exit\":9", may be NULL). */
 void log_event(const char *step, const char *event, const char *extra, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Calls fn(arg, step, event, message) for every later line, after masking, even when quiet (step may
+ * be NULL; the strings live only during the call). One hook at a time; NULL removes it. */
+void log_set_hook(void (*fn)(void *arg, const char *step, const char *event, const char *msg), void *arg);
+/* Quiet: lines go to the hook only, not to stderr or the extra logs (run --probe). */
+void log_set_quiet(bool quiet);
 /* Frees the secrets and closes the extra logs, saying on stderr how many lines each one dropped. */
 void log_free(void);
 

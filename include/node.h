@@ -50,7 +50,7 @@ bool node_value_pos(const struct node *n, int line, int col, int *fline, int *fc
 const struct node *node_get(const struct node *n, const char *key);
 /* Returns true when n is a scalar equal to s. */
 bool node_is(const struct node *n, const char *s);
-/* "a string", "a sequence", "a mapping": for messages. */
+/* "a scalar", "a sequence", "a mapping": for messages. */
 const char *node_type_name(const struct node *n);
 
 void node_free(struct node *n);

@@ -2,6 +2,7 @@
 #ifndef STOPPLAN_REPORT_H
 #define STOPPLAN_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -14,6 +15,7 @@ enum report_format {
 	REPORT_TEXT,        /* "FILE: ok" on stdout, "FILE:LINE:COL: error: MESSAGE" on stderr */
 	REPORT_JSON,        /* one JSON object on stdout once every file is done */
 	REPORT_GITHUB,      /* "::error file=F,line=L,col=C::MESSAGE" on stdout */
+	REPORT_JUNIT,       /* one JUnit XML document on stdout, one testcase per plan (junit.c) */
 };
 
 enum report_status {
@@ -35,8 +37,9 @@ struct report_item {
 
 struct report {
 	enum report_format format;
-	struct buf json;                    /* JSON: the results so far */
+	struct buf json;                    /* JSON and JUnit: the results so far */
 	size_t nok, ninvalid, nskipped, nerrors;
+	bool summary;                       /* text and github: end with "N plans: N ok, ..." */
 };
 
 /* Starts a report in format f. */

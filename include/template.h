@@ -82,14 +82,18 @@ struct tmpl *tmpl_parse(const struct node *n, enum tmpl_type type, struct diag *
 int tmpl_render(const struct tmpl *t, const struct tmpl_env *env, struct buf *out, char **err);
 /* Checks a rendered value against t->type, filling t->ms / t->num. Returns NULL or a static message. */
 const char *tmpl_check_value(struct tmpl *t, const char *s, size_t len);
+/* Checks s, t rendered with env, like tmpl_check_value; on a bad value records at t's node
+ * "'SHOWN'HOW: why", SHOWN being t rendered again with secrets masked. Returns 0 or -1. */
+int tmpl_check_rendered(struct tmpl *t, const struct tmpl_env *env, const char *s, size_t len, const char *how,
+    struct diag *d);
 /* True when every part is a literal. */
 bool tmpl_is_literal(const struct tmpl *t);
 /* The checked duration of t, or def when t is NULL or not resolved yet. */
 int64_t tmpl_ms(const struct tmpl *t, int64_t def);
 void tmpl_free(struct tmpl *t);
 
-/* Filters, exposed for unit tests: append the encoded form of s to out. */
-void tmpl_urlencode(struct buf *out, const char *s, size_t n);
+/* The base64 filter, exposed for unit tests: appends the encoded form of s to out (urlencode is
+ * http_urlencode). */
 void tmpl_base64(struct buf *out, const char *s, size_t n);
 
 #endif

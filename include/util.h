@@ -38,6 +38,10 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 char *buf_take(struct buf *b);
 void buf_free(struct buf *b);
 
+/* FNV-1a 64: returns hash h continued over the n bytes at p; start from FNV1A_INIT. */
+#define FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 
@@ -49,7 +53,13 @@ int edit_distance(const char *a, const char *b);
 
 /* Appends s to b as a JSON string literal (with quotes); invalid UTF-8 becomes U+FFFD. */
 void json_escape(struct buf *b, const char *s, size_t n);
-/* Appends s to b with line breaks and control characters escaped (\n, \r, \xNN): one log line. */
+/* Appends s to b as one log line: line breaks, control characters and bytes that are not UTF-8
+ * escaped (\n, \r, \xNN), and C1 controls and U+2028/U+2029 as \uNNNN. */
 void text_escape(struct buf *b, const char *s);
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0 when it is not valid
+ * (overlong, a surrogate, above U+10FFFF, cut short). */
+size_t utf8_len(const unsigned char *s, size_t n);
+/* The length of s (n bytes) cut to at most max bytes without splitting a UTF-8 sequence. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
 
 #endif

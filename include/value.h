@@ -1,4 +1,4 @@
-/* value.h: typed scalars of the plan format (durations, integers, booleans) and key schemas. */
+/* value.h: typed scalars of the plan format (durations, integers, booleans). */
 #ifndef STOPPLAN_VALUE_H
 #define STOPPLAN_VALUE_H
 
@@ -27,19 +27,5 @@ int value_number(const struct node *n, struct diag *d, double min, double max, d
 int value_bool(const struct node *n, struct diag *d, bool *out);
 /* Returns a copy of scalar n's text, or NULL with an error when n is not a scalar. */
 char *value_string(const struct node *n, struct diag *d, const char *what);
-
-/* A key of a mapping schema. Tables end with a NULL name. */
-struct schema_key {
-	const char *name;
-	bool required;
-};
-
-/* Checks map n (which must be a mapping) against keys: unknown keys (with the nearest known key as a
- * suggestion) and missing required keys are errors in d. WHAT names the map in messages.
- * Returns true when there was no error. */
-bool schema_check(const struct node *n, const struct schema_key *keys, const char *what, struct diag *d);
-
-/* Returns the known name nearest to s (edit distance <= 2), or NULL. */
-const char *schema_suggest(const char *s, const char *const *names, size_t n);
 
 #endif

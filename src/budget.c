@@ -5,7 +5,6 @@
 
 #include "budget.h"
 #include "diag.h"
-#include "node.h"
 #include "plan.h"
 #include "util.h"
 
@@ -18,7 +17,7 @@ budget_of(const struct plan *p, int64_t grace, int64_t reserve, int64_t deadline
 	b.reserve = reserve >= 0 ? reserve : p->reserve;
 	if (deadline_ms > 0)
 		b.clip = deadline_ms;
-	else if (node_get(p->root, "deadline") || !p->grace_period)
+	else if (p->deadline_node || !p->grace_period)
 		b.clip = p->deadline;
 	else
 		b.clip = INT64_MAX;   /* run will use the budget itself as its deadline */
@@ -35,7 +34,7 @@ budget_run_deadline(const struct plan *p, const struct budget *b, int64_t deadli
 
 	if (b->grace <= 0)
 		return d;
-	if (deadline_ms <= 0 && !node_get(p->root, "deadline"))
+	if (deadline_ms <= 0 && !p->deadline_node)
 		d = INT64_MAX;
 	if (b->grace - b->reserve < d)
 		d = b->grace - b->reserve;
@@ -90,6 +89,25 @@ budget_dominant(const struct plan *p, int64_t excess, struct buf *out)
 	free(v);
 }
 
+char *
+budget_problem(const struct plan *p, const struct budget *b, int64_t deadline, bool name_deadline)
+{
+	char a[32], g[32], dl[32];
+
+	if (b && b->grace > 0 && b->reserve >= b->grace) {
+		fmt_duration(a, sizeof(a), b->reserve);
+		fmt_duration(g, sizeof(g), b->grace);
+		return xasprintf("reserve %s leaves no time for the plan in a grace period of %s", a, g);
+	}
+	if (p->nfinally && p->worst_finally >= deadline) {
+		fmt_duration(a, sizeof(a), p->worst_finally);
+		fmt_duration(dl, sizeof(dl), deadline);
+		return xasprintf("finally steps may take %s, which leaves no time before the %s%sdeadline", a,
+		    name_deadline ? dl : "", name_deadline ? " " : "");
+	}
+	return NULL;
+}
+
 int
 budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 {
@@ -104,8 +122,10 @@ budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 	fmt_duration(g, sizeof(g), b->grace);
 	fmt_duration(r, sizeof(r), b->reserve);
 	if (b->reserve >= b->grace) {
-		at = node_get(p->root, "reserve");
-		diag_at(d, at ? at : p->root, "reserve %s leaves no time for the plan in a grace period of %s", r, g);
+		char *why = budget_problem(p, b, INT64_MAX, false);
+
+		diag_at(d, p->reserve_node ? p->reserve_node : p->root, "%s", why);
+		free(why);
 		return -1;
 	}
 	if (b->worst <= b->grace - b->reserve)
@@ -115,7 +135,7 @@ budget_check(const struct plan *p, const struct budget *b, struct diag *d)
 	fmt_duration(over, sizeof(over), b->worst - (b->grace - b->reserve));
 	v = sorted_steps(p, &n);
 	if (n)
-		at = node_get(v[0]->node, "name") ? node_get(v[0]->node, "name") : v[0]->node;
+		at = v[0]->name_node ? v[0]->name_node : v[0]->node;
 	free(v);
 	buf_printf(&msg, "worst case %s exceeds the grace-period budget of %s (grace period %s - reserve %s) by %s; "
 	    "the steps that dominate: ", w, left, g, r, over);

@@ -1,33 +1,17 @@
-/* check.c: static checks over the whole plan: names, references, templates, params, timing. */
+/* check.c: the second phase: static checks over the whole plan AST (names, references, templates,
+ * params, timing); it compiles regexes and resolves references in place, and never reads YAML. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "budget.h"
+#include "check.h"
 #include "node.h"
 #include "plan.h"
 #include "regex.h"
+#include "step.h"
 #include "util.h"
-
-struct step *
-plan_find_step(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->nall; i++)
-		if (p->all[i]->named && strcmp(p->all[i]->name, name) == 0)
-			return p->all[i];
-	return NULL;
-}
-
-int
-plan_param_index(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->nparams; i++)
-		if (strcmp(p->params[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
 
 static bool
 is_ancestor(const struct step *a, const struct step *s)
@@ -146,10 +130,23 @@ check_names(struct plan *p, struct diag *d)
 			first = i;
 			continue;
 		}
-		diag_at(d, node_get(v[i]->node, "name"), "duplicate step name '%s' (first at line %d)", v[i]->name,
-		    node_get(v[first]->node, "name")->line);
+		diag_at(d, v[i]->name_node, "duplicate step name '%s' (first at line %d)", v[i]->name,
+		    v[first]->name_node->line);
 	}
 	free(v);
+}
+
+static void
+check_param_cond(struct plan *p, struct cond *c, struct diag *d)
+{
+	const char *near;
+
+	if ((c->param = plan_param_index(p, c->name)) >= 0)
+		return;
+	if ((near = suggest_param(p, c->name)))
+		diag_at(d, c->node, "undefined param '%s' (did you mean '%s'?)", c->name, near);
+	else
+		diag_at(d, c->node, "undefined param '%s'", c->name);
 }
 
 static void
@@ -163,7 +160,10 @@ check_conds(struct plan *p, struct diag *d)
 		for (j = 0; j < s->nconds; j++) {
 			struct cond *c = &s->conds[j];
 
-			c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
+			if (c->kind >= COND_PARAM_EQUALS)
+				check_param_cond(p, c, d);
+			else
+				c->step = check_step_ref(p, s, c->name, c->node, c->node->line, c->node->col, d);
 		}
 	}
 }
@@ -193,7 +193,7 @@ check_params(struct plan *p, struct diag *d)
 			continue;
 		}
 		if (par->def && regex_match(par->re, par->def, strlen(par->def)) != REGEX_MATCH)
-			diag_at(d, node_get(node_get(p->root ? node_get(p->root, "params") : NULL, par->name), "default"),
+			diag_at(d, par->def_node,
 			    "default '%s' of param '%s' does not match its pattern", par->secret ? "***" : par->def, par->name);
 	}
 }
@@ -208,6 +208,23 @@ part_line_col(const struct tmpl *t, const struct tmpl_part *part, int *col)
 }
 
 /* Resolves the references of one template; returns true when every param it uses has a default. */
+/* "step 'a' (http-call) has no output 'stat' (did you mean 'status'?)" */
+static void
+no_output_error(const struct tmpl_part *part, int line, int col, struct diag *d)
+{
+	const struct step *s = part->step;
+	const char *names[64], *near = NULL;
+	size_t n = s->kind->fields ? s->kind->fields(s, names, LEN(names)) : 0;
+
+	if (n)
+		near = schema_suggest(part->field, names, n);
+	if (near)
+		diag_error(d, line, col, "step '%s' (%s) has no output '%s' (did you mean '%s'?)", part->text,
+		    s->kind->name, part->field, near);
+	else
+		diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text, s->kind->name, part->field);
+}
+
 static bool
 check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 {
@@ -242,14 +259,31 @@ check_tmpl_refs(struct plan *p, struct tmpl *t, struct diag *d)
 		case TREF_STEP:
 			defaults = false;
 			part->step = check_step_ref(p, t->owner, part->text, t->node, line, col, d);
-			if (part->step && part->step->data && (!part->step->kind->has_field ||
+			if (part->step && part->step->loaded && (!part->step->kind->has_field ||
 			    !part->step->kind->has_field(part->step, part->field)))
-				diag_error(d, line, col, "step '%s' (%s) has no output '%s'", part->text,
-				    part->step->kind ? part->step->kind->name : "?", part->field);
+				no_output_error(part, line, col, d);
 			break;
 		}
 	}
 	return defaults;
+}
+
+/* A templated URL whose literal start already names its scheme ("ftp://${host}/") must name http
+ * or https: known at validate, not only once rendered. */
+static void
+check_url_scheme(const struct tmpl *t, struct diag *d)
+{
+	const struct tmpl_part *first = t->nparts ? &t->parts[0] : NULL;
+	size_t n;
+
+	if (!first || first->ref != TREF_LITERAL || !isalpha((unsigned char)first->text[0]))
+		return;
+	n = strspn(first->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if (n >= first->len || first->text[n] != ':')
+		return;
+	if ((n == 4 && strncasecmp(first->text, "http", 4) == 0) || (n == 5 && strncasecmp(first->text, "https", 5) == 0))
+		return;
+	diag_at(d, t->node, "'%s': only http:// and https:// URLs are allowed", t->node->str);
 }
 
 static void
@@ -274,63 +308,21 @@ check_tmpl(struct plan *p, struct tmpl *t, struct diag *d)
 			diag_at(d, t->node, "'%s': %s", t->value, why);
 		return;
 	}
+	if (t->type == TTYPE_URL)
+		check_url_scheme(t, d);
 	if (!defaults)
 		return;
 	vals = xcalloc(p->nparams + 1, sizeof(*vals));
-	secret = xcalloc(p->nparams + 1, sizeof(*secret));
-	for (i = 0; i < p->nparams; i++) {
+	secret = plan_secret_mask(p);
+	for (i = 0; i < p->nparams; i++)
 		vals[i] = p->params[i].def;
-		secret[i] = p->params[i].secret;
-	}
 	struct tmpl_env env = {.params = vals, .secret = secret};
-	if (tmpl_render(t, &env, &b, &err) == 0 && (why = tmpl_check_value(t, b.s, b.len))) {
-		/* Show the value with secrets masked. */
-		env.redact = true;
-		b.len = 0;
-		tmpl_render(t, &env, &b, &err);
-		diag_at(d, t->node, "'%s' (with the params' defaults): %s", b.s, why);
-	}
+	if (tmpl_render(t, &env, &b, &err) == 0)
+		tmpl_check_rendered(t, &env, b.s, b.len, " (with the params' defaults)", d);
 	free(err);
 	free(vals);
 	free(secret);
 	buf_free(&b);
-}
-
-int64_t
-plan_step_worst(const struct step *s)
-{
-	int64_t one = s->kind && s->data ? s->kind->worst(s) : 0, total, delay = s->retry.delay;
-	long long i;
-
-	total = one;
-	for (i = 1; i < s->retry.attempts; i++) {
-		int64_t dl = delay;
-
-		if (s->retry.max_delay && dl > s->retry.max_delay)
-			dl = s->retry.max_delay;
-		total += dl + one;
-		if ((double)delay * s->retry.backoff < (double)DURATION_MAX_MS * 100)
-			delay = (int64_t)((double)delay * s->retry.backoff);
-	}
-	return total;
-}
-
-static int64_t
-worst_list(struct step **v, size_t n)
-{
-	int64_t t = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		t += plan_step_worst(v[i]);
-	return t;
-}
-
-void
-plan_update_worst(struct plan *p)
-{
-	p->worst_main = worst_list(p->steps, p->nsteps);
-	p->worst_finally = worst_list(p->finally, p->nfinally);
 }
 
 int
@@ -338,21 +330,23 @@ plan_check(struct plan *p, struct diag *d)
 {
 	size_t before = d->n, i;
 	struct tmpl *t;
-	char a[32], b[32];
+	char *why;
 
+	/* What is not a plan at all (not a mapping, no header) has its one error from load. */
+	if (!plan_is_plan(p->root))
+		return -1;
 	check_names(p, d);
 	check_params(p, d);
 	for (i = 0; i < p->nall; i++)
-		if (p->all[i]->kind && p->all[i]->data && p->all[i]->kind->check)
+		if (p->all[i]->kind && p->all[i]->loaded && p->all[i]->kind->check)
 			p->all[i]->kind->check(p->all[i], p, d);
 	check_conds(p, d);
 	for (t = p->tmpls; t; t = t->next)
 		check_tmpl(p, t, d);
 	plan_update_worst(p);
-	if (p->nfinally && p->worst_finally >= p->deadline) {
-		fmt_duration(a, sizeof(a), p->worst_finally);
-		fmt_duration(b, sizeof(b), p->deadline);
-		diag_at(d, node_get(p->root, "finally"), "finally steps may take %s, which leaves no time before the %s deadline", a, b);
+	if ((why = budget_problem(p, NULL, p->deadline, true))) {
+		diag_at(d, p->finally_node, "%s", why);
+		free(why);
 	}
 	return d->n > before ? -1 : 0;
 }

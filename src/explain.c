@@ -6,6 +6,7 @@
 #include "explain.h"
 #include "log.h"
 #include "plan.h"
+#include "step.h"
 #include "util.h"
 
 static void
@@ -35,8 +36,44 @@ describe_when(const struct step *s, struct buf *b)
 	static const char *const kinds[] = {"succeeded", "failed", "skipped"};
 	size_t i;
 
-	for (i = 0; i < s->nconds; i++)
-		buf_printf(b, "%s%s %s", i ? ", " : "; when ", s->conds[i].name, kinds[s->conds[i].kind]);
+	for (i = 0; i < s->nconds; i++) {
+		const struct cond *c = &s->conds[i];
+
+		buf_adds(b, i ? ", " : "; when ");
+		switch (c->kind) {
+		case COND_SUCCEEDED:
+		case COND_FAILED:
+		case COND_SKIPPED:
+			buf_printf(b, "%s %s", c->name, kinds[c->kind]);
+			break;
+		case COND_PARAM_EQUALS:
+		case COND_PARAM_NOT_EQUALS:
+			buf_printf(b, "param %s %s '%s'", c->name, c->kind == COND_PARAM_EQUALS ? "==" : "!=", c->value);
+			break;
+		case COND_PARAM_EMPTY:
+		case COND_PARAM_NOT_EMPTY:
+			buf_printf(b, "param %s %s", c->name, c->kind == COND_PARAM_EMPTY ? "empty" : "not empty");
+			break;
+		}
+	}
+}
+
+/* Prints the details lines of a step, indented under it. */
+static void
+explain_details(FILE *f, const char *lines, int depth)
+{
+	struct buf b = {0};
+	const char *nl;
+
+	for (; lines && *lines; lines = nl + 1) {
+		nl = strchr(lines, '\n');
+		if (!nl)
+			nl = lines + strlen(lines) - 1;
+		b.len = 0;
+		buf_printf(&b, "%*s%.*s\n", 2 * depth + 23, "", (int)(nl - lines + (*nl != '\n')), lines);
+		put(f, b.s);
+	}
+	buf_free(&b);
 }
 
 static void
@@ -47,7 +84,8 @@ explain_step(FILE *f, const struct step *s, const struct tmpl_env *env, int dept
 	size_t i;
 
 	buf_printf(&b, "%*s%-*s %-12s ", 2 * depth, "", 22 - 2 * depth, s->name, s->kind->name);
-	s->kind->describe(s, env, &b);
+	if (s->kind->describe)
+		s->kind->describe(s, env, &b);
 	fmt_duration(w, sizeof(w), plan_step_worst(s));
 	buf_printf(&b, "  [worst %s", w);
 	if (s->retry.attempts > 1) {
@@ -60,6 +98,10 @@ explain_step(FILE *f, const struct step *s, const struct tmpl_env *env, int dept
 	describe_policy(&s->policy, &b);
 	buf_adds(&b, "]\n");
 	put(f, b.s);
+	b.len = 0;
+	if (s->kind->details)
+		s->kind->details(s, env, &b);
+	explain_details(f, b.len ? b.s : NULL, depth);
 	buf_free(&b);
 	for (i = 0; i < s->nkids; i++)
 		explain_step(f, s->kids[i], env, depth + 1);
@@ -122,15 +164,12 @@ void
 explain_print(FILE *f, const struct plan *p, char **params, int64_t deadline_ms, const struct budget *bud,
     bool dry_run)
 {
-	bool *secret = xcalloc(p->nparams + 1, sizeof(*secret));
+	bool *secret = plan_secret_mask(p);
 	struct tmpl_env env = {.params = (const char *const *)params, .secret = secret, .redact = true,
 	    .keep_unknown = true};
 	int64_t worst = p->worst_main + p->worst_finally;
 	char a[32], b[32], c[32];
 	size_t i;
-
-	for (i = 0; i < p->nparams; i++)
-		secret[i] = p->params[i].secret;
 	fprintf(f, "plan %s%s%s\n", p->name, p->description ? ": " : "", p->description ? p->description : "");
 	if (dry_run)
 		fputs("dry run: nothing is sent, no port is checked, no sleep is taken\n", f);

@@ -1,7 +1,10 @@
-/* http.c: sets up libcurl easy handles for our requests and collects replies within their caps.
+/* http.c: owns libcurl: one multi handle per loop (its keep-alive cache) with a pool of easy
+ * handles, the loop's driver; sets up transfers and collects replies within their caps.
  * Callbacks are named after the CURLOPT they serve. */
 #include <ctype.h>
+#include <limits.h>
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,9 +17,19 @@
 
 #define HTTP_MAX_HEADERS_BYTES (64 * 1024)
 #define HTTP_MAX_REDIRS 5
+#define HTTP_POOL 8
+
+/* The loop's libcurl state: the multi handle holds the cache of keep-alive connections, shared
+ * by every transfer of the run. */
+struct http_multi {
+	CURLM *multi;
+	size_t ntransfers;           /* easy handles added to multi */
+	CURL *pool[HTTP_POOL];       /* idle easy handles to reuse */
+	int npool;
+};
 
 struct http {
-	struct loop *loop;
+	struct http_multi *m;
 	CURL *easy;
 	struct curl_slist *headers;
 	struct http_response res;
@@ -177,6 +190,8 @@ http_setup(struct http *h, const struct http_request *r)
 		curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
 		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	}
+	if (r->proxy)
+		curl_easy_setopt(c, CURLOPT_PROXY, r->proxy);
 	if (r->follow) {
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
@@ -218,33 +233,145 @@ http_setup(struct http *h, const struct http_request *r)
 	return 0;
 }
 
+static void http_finished(CURL *easy, CURLcode code);
+
+static CURLM *
+http_multi_init(void)
+{
+	CURLM *m = curl_multi_init();
+
+	if (!m)
+		fatal("cannot create a libcurl multi handle");
+	return m;
+}
+
+static void
+http_multi_perform(void *arg)
+{
+	struct http_multi *m = arg;
+	CURLMsg *msg;
+	int running, left;
+
+	curl_multi_perform(m->multi, &running);
+	while ((msg = curl_multi_info_read(m->multi, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			http_finished(msg->easy_handle, msg->data.result);
+}
+
+static int
+http_multi_wait(void *arg, struct pollfd *fds, size_t nfds, int timeout)
+{
+	struct http_multi *m = arg;
+	struct curl_waitfd stack[16], *w = nfds <= LEN(stack) ? stack : xcalloc(nfds, sizeof(*w));
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < nfds; i++) {
+		w[i].fd = fds[i].fd;
+		w[i].events = (short)((fds[i].events & POLLIN ? CURL_WAIT_POLLIN : 0) |
+		    (fds[i].events & POLLPRI ? CURL_WAIT_POLLPRI : 0) | (fds[i].events & POLLOUT ? CURL_WAIT_POLLOUT : 0));
+		w[i].revents = 0;
+	}
+	curl_multi_poll(m->multi, w, (unsigned)nfds, timeout, NULL);
+	for (i = 0; i < nfds; i++) {
+		fds[i].revents = (short)((w[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0) |
+		    (w[i].revents & CURL_WAIT_POLLPRI ? POLLPRI : 0) | (w[i].revents & CURL_WAIT_POLLOUT ? POLLOUT : 0));
+		n += fds[i].revents != 0;
+	}
+	if (w != stack)
+		free(w);
+	return n;
+}
+
+static void
+http_multi_free(void *arg)
+{
+	struct http_multi *m = arg;
+	int i;
+
+	for (i = 0; i < m->npool; i++)
+		curl_easy_cleanup(m->pool[i]);
+	curl_multi_cleanup(m->multi);
+	free(m);
+}
+
+static const struct loop_driver http_driver = {
+	.perform = http_multi_perform,
+	.wait = http_multi_wait,
+	.free = http_multi_free,
+};
+
+/* The libcurl state of loop l, created on first use. */
+static struct http_multi *
+http_multi(struct loop *l)
+{
+	struct http_multi *m = loop_driver_arg(l, &http_driver);
+
+	if (!m) {
+		m = xcalloc(1, sizeof(*m));
+		m->multi = http_multi_init();
+		loop_set_driver(l, &http_driver, m);
+	}
+	return m;
+}
+
+int
+http_close_idle(struct loop *l)
+{
+	struct http_multi *m = loop_driver_arg(l, &http_driver);
+
+	if (!m)
+		return 0;
+	if (m->ntransfers)
+		return -1;
+	/* libcurl has no call that closes cached connections: the cache belongs to the multi
+	 * handle, and cleaning that up closes them all. No easy handle is attached to it now, and
+	 * the pooled ones keep nothing that points into it. */
+	curl_multi_cleanup(m->multi);
+	m->multi = http_multi_init();
+	return 0;
+}
+
+static void
+http_give_handle(struct http_multi *m, CURL *easy)
+{
+	if (m->npool < HTTP_POOL) {
+		curl_easy_reset(easy);
+		m->pool[m->npool++] = easy;
+	} else {
+		curl_easy_cleanup(easy);
+	}
+}
+
 struct http *
 http_start(struct loop *l, const struct http_request *r, char **err)
 {
 	struct http *h = xcalloc(1, sizeof(*h));
-	const char *why;
+	CURLMcode mc;
 
-	h->loop = l;
+	h->m = http_multi(l);
 	h->max_body = r->max_body;
-	h->easy = loop_take_handle(l);
+	h->easy = h->m->npool ? h->m->pool[--h->m->npool] : NULL;
 	if (!h->easy)
 		h->easy = curl_easy_init();
 	if (!h->easy)
 		fatal("cannot create a libcurl handle");
 	http_setup(h, r);
 	h->started = now_ms();
-	if ((why = loop_add_handle(l, h->easy))) {
-		*err = xstrdup(why);
-		loop_give_handle(l, h->easy);
+	if ((mc = curl_multi_add_handle(h->m->multi, h->easy)) != CURLM_OK) {
+		*err = xstrdup(curl_multi_strerror(mc));
+		http_give_handle(h->m, h->easy);
 		h->easy = NULL;
 		http_free(h);
 		return NULL;
 	}
+	h->m->ntransfers++;
 	return h;
 }
 
-void
-http_finished(void *easy, int code)
+/* libcurl reports the transfer with easy handle `easy` finished. */
+static void
+http_finished(CURL *easy, CURLcode code)
 {
 	struct http *h = NULL;
 	char *why;
@@ -253,7 +380,7 @@ http_finished(void *easy, int code)
 	if (!h || h->res.done)
 		return;
 	h->res.done = true;
-	h->res.curl_code = code;
+	h->res.curl_code = (int)code;
 	h->res.ms = now_ms() - h->started;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &h->res.status);
 	if (code == CURLE_OK)
@@ -267,10 +394,13 @@ http_finished(void *easy, int code)
 		;
 	else if (h->errbuf[0] && strstr(h->errbuf, "BADCERT_"))
 		why = http_cert_error(h);
+	else if (code == CURLE_OUT_OF_MEMORY)
+		/* libcurl's only way to say that one header line went over CURL_MAX_HTTP_HEADER. */
+		why = xasprintf("reply header larger than %d bytes", CURL_MAX_HTTP_HEADER);
 	else if (h->errbuf[0])
 		why = xstrdup(h->errbuf);
 	else
-		why = xstrdup(curl_easy_strerror((CURLcode)code));
+		why = xstrdup(curl_easy_strerror(code));
 	h->res.error = why;
 }
 
@@ -286,12 +416,53 @@ http_free(struct http *h)
 	if (!h)
 		return;
 	if (h->easy) {
-		loop_remove_handle(h->loop, h->easy);
-		loop_give_handle(h->loop, h->easy);
+		if (curl_multi_remove_handle(h->m->multi, h->easy) == CURLM_OK && h->m->ntransfers)
+			h->m->ntransfers--;
+		http_give_handle(h->m, h->easy);
 	}
 	curl_slist_free_all(h->headers);
 	http_clear_headers(h);
 	free(h->res.body);
 	free(h->res.error);
 	free(h);
+}
+
+const char *
+http_check_url(const char *url)
+{
+	CURLU *u = curl_url();
+	CURLUcode rc;
+
+	if (!u)
+		fatal("out of memory");
+	rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	curl_url_cleanup(u);
+	switch (rc) {
+	case CURLUE_OK:
+		return NULL;
+	case CURLUE_BAD_PORT_NUMBER:
+		return "URL has a bad port number (1 to 65535)";
+	case CURLUE_NO_HOST:
+		return "URL has no host";
+	case CURLUE_OUT_OF_MEMORY:
+		fatal("out of memory");
+	default:
+		return curl_url_strerror(rc);
+	}
+}
+
+void
+http_urlencode(struct buf *out, const char *s, size_t n)
+{
+	char *e;
+
+	while (n > INT_MAX) {
+		http_urlencode(out, s, INT_MAX / 3);
+		s += INT_MAX / 3;
+		n -= INT_MAX / 3;
+	}
+	if (!(e = curl_easy_escape(NULL, s, (int)n)))
+		fatal("out of memory");
+	buf_adds(out, e);
+	curl_free(e);
 }

@@ -1,29 +1,14 @@
-/* load.c: turns the YAML node tree into the plan AST (structure and types; cross-references are
- * checked later by check.c). */
+/* load.c: the first phase: turns the YAML node tree into the plan AST (structure and types, with
+ * the nodes' positions kept in the AST; cross-references are checked later by check.c). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "load.h"
 #include "node.h"
 #include "plan.h"
-#include "regex.h"
+#include "step.h"
 #include "util.h"
-
-static const struct schema_key plan_keys[] = {
-	{"stopplan", true}, {"name", false}, {"description", false}, {"params", false},
-	{"deadline", false}, {"fail-policy", false}, {"steps", true}, {"finally", false},
-	{"grace-period", false}, {"reserve", false},
-	{NULL, false},
-};
-
-static const struct schema_key param_keys[] = {
-	{"env", false}, {"required", false}, {"default", false}, {"pattern", false}, {"secret", false},
-	{NULL, false},
-};
-
-static const struct schema_key retry_keys[] = {
-	{"attempts", true}, {"delay", false}, {"backoff", false}, {"max-delay", false}, {"jitter", false},
-	{NULL, false},
-};
 
 static const char *const modifiers[] = {"name", "when", "retry", "fail-policy"};
 
@@ -48,8 +33,7 @@ plan_tmpl(struct load_ctx *lc, struct step *owner, const struct node *n, enum tm
 static int
 load_policy(const struct node *n, struct policy *pol, struct diag *d)
 {
-	static const struct schema_key warn_keys[] = {{"warn", true}, {NULL, false}};
-	static const struct schema_key exit_keys[] = {{"exit", true}, {"message", false}, {NULL, false}};
+	const struct schema_range *r_exit = schema_range("fail-policy.exit");
 	const struct node *v;
 	long long code;
 
@@ -62,16 +46,16 @@ load_policy(const struct node *n, struct policy *pol, struct diag *d)
 		return -1;
 	}
 	if (node_get(n, "warn")) {
-		if (!schema_check(n, warn_keys, "fail-policy", d))
+		if (!schema_check(n, schema_warn_keys, "fail-policy", d))
 			return -1;
 		pol->kind = POLICY_WARN;
 		pol->message = value_string(node_get(n, "warn"), d, "warn");
 		return pol->message ? 0 : -1;
 	}
-	if (!schema_check(n, exit_keys, "fail-policy", d))
+	if (!schema_check(n, schema_exit_keys, "fail-policy", d))
 		return -1;
 	v = node_get(n, "exit");
-	if (value_int(v, d, 1, 125, &code) < 0)
+	if (value_int(v, d, (long long)r_exit->min, (long long)r_exit->max, &code) < 0)
 		return -1;
 	if (code == 2 || code == 124) {
 		diag_at(d, v, "exit code %lld is reserved (2: invalid plan, 124: deadline)", code);
@@ -87,20 +71,22 @@ load_policy(const struct node *n, struct policy *pol, struct diag *d)
 static int
 load_retry(const struct node *n, struct retry *r, struct diag *d)
 {
+	const struct schema_range *r_attempts = schema_range("retry.attempts");
+	const struct schema_range *r_backoff = schema_range("retry.backoff"), *r_jitter = schema_range("retry.jitter");
 	const struct node *v;
 	int rc = 0;
 
-	if (!schema_check(n, retry_keys, "retry", d))
+	if (!schema_check(n, schema_retry_keys, "retry", d))
 		return -1;
-	rc |= value_int(node_get(n, "attempts"), d, 1, 100, &r->attempts);
+	rc |= value_int(node_get(n, "attempts"), d, (long long)r_attempts->min, (long long)r_attempts->max, &r->attempts);
 	if ((v = node_get(n, "delay")))
 		rc |= value_duration(v, d, &r->delay);
 	if ((v = node_get(n, "max-delay")))
 		rc |= value_duration(v, d, &r->max_delay);
 	if ((v = node_get(n, "backoff")))
-		rc |= value_number(v, d, 1, 10, &r->backoff);
+		rc |= value_number(v, d, r_backoff->min, r_backoff->max, &r->backoff);
 	if ((v = node_get(n, "jitter")))
-		rc |= value_number(v, d, 0, 1, &r->jitter);
+		rc |= value_number(v, d, r_jitter->min, r_jitter->max, &r->jitter);
 	return rc ? -1 : 0;
 }
 
@@ -119,36 +105,83 @@ load_cond_list(const struct node *v, enum cond_kind kind, struct step *s, struct
 		}
 		s->conds = xgrow(s->conds, s->nconds, sizeof(*s->conds));
 		c = &s->conds[s->nconds++];
+		memset(c, 0, sizeof(*c));
 		c->kind = kind;
 		c->name = xstrdup(item->str);
 		c->node = item;
-		c->step = NULL;
+		c->param = -1;
 	}
 	return 0;
+}
+
+/* when: {param: NAME, equals: VALUE | not-equals: VALUE | empty: BOOL}, beside any step
+ * conditions. */
+static int
+load_param_cond(const struct node *n, struct step *s, struct diag *d)
+{
+	static const char *const tests[] = {"equals", "not-equals", "empty"};
+	const struct node *param = node_get(n, "param"), *test = NULL, *v;
+	struct cond *c;
+	const char *which = NULL;
+	bool empty;
+	size_t i;
+
+	for (i = 0; i < LEN(tests); i++) {
+		if (!(v = node_get(n, tests[i])))
+			continue;
+		if (test) {
+			diag_at(d, v, "when: '%s' and '%s' cannot go together", which, tests[i]);
+			return -1;
+		}
+		test = v;
+		which = tests[i];
+	}
+	if (!param && !test)
+		return 0;
+	if (!param || !test) {
+		diag_at(d, param ? param : test, param ? "when: param needs equals, not-equals or empty" :
+		    "when: %s needs param", which);
+		return -1;
+	}
+	if (param->type != NODE_SCALAR || !param->len) {
+		diag_at(d, param, "expected a param name");
+		return -1;
+	}
+	s->conds = xgrow(s->conds, s->nconds, sizeof(*s->conds));
+	c = &s->conds[s->nconds++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(param->str);
+	c->node = param;
+	c->param = -1;
+	if (strcmp(which, "empty") == 0) {
+		if (value_bool(test, d, &empty) < 0)
+			return -1;
+		c->kind = empty ? COND_PARAM_EMPTY : COND_PARAM_NOT_EMPTY;
+		return 0;
+	}
+	c->kind = strcmp(which, "equals") == 0 ? COND_PARAM_EQUALS : COND_PARAM_NOT_EQUALS;
+	return (c->value = value_string(test, d, which)) ? 0 : -1;
 }
 
 static int
 load_when(const struct node *n, struct step *s, struct diag *d)
 {
-	static const struct schema_key when_keys[] = {
-		{"succeeded", false}, {"failed", false}, {"skipped", false}, {NULL, false},
-	};
 	static const enum cond_kind kinds[] = {COND_SUCCEEDED, COND_FAILED, COND_SKIPPED};
 	size_t i;
 
-	if (!schema_check(n, when_keys, "when", d))
+	if (!schema_check(n, schema_when_keys, "when", d))
 		return -1;
 	if (n->nkids == 0) {
-		diag_at(d, n, "when needs succeeded, failed or skipped");
+		diag_at(d, n, "when needs succeeded, failed, skipped or param");
 		return -1;
 	}
 	for (i = 0; i < LEN(kinds); i++) {
-		const struct node *v = node_get(n, when_keys[i].name);
+		const struct node *v = node_get(n, schema_when_keys[i].name);
 
 		if (v && load_cond_list(v, kinds[i], s, d) < 0)
 			return -1;
 	}
-	return 0;
+	return load_param_cond(n, s, d);
 }
 
 static const struct step_kind *
@@ -254,7 +287,6 @@ load_step(struct load_ctx *lc, const struct node *n, struct step *parent, const 
 {
 	struct step *s = xcalloc(1, sizeof(*s));
 	const struct node *v;
-	int rc = 0;
 
 	s->node = n;
 	s->parent = parent;
@@ -267,81 +299,66 @@ load_step(struct load_ctx *lc, const struct node *n, struct step *parent, const 
 		return s;
 	}
 	if ((v = node_get(n, "name"))) {
+		s->name_node = v;
 		s->name = value_string(v, lc->d, "name");
-		if (s->name && !valid_step_name(s->name)) {
+		if (s->name && !valid_step_name(s->name))
 			diag_at(lc->d, v, "step name '%s' may only hold letters, digits, '-' and '_'", s->name);
-			rc = -1;
-		}
 		s->named = true;
 	}
 	if (!s->name)
 		s->name = xstrdup(auto_name);
 	if ((v = node_get(n, "retry")))
-		rc |= load_retry(v, &s->retry, lc->d);
+		load_retry(v, &s->retry, lc->d);
 	if ((v = node_get(n, "fail-policy")))
-		rc |= load_policy(v, &s->policy, lc->d);
+		load_policy(v, &s->policy, lc->d);
 	if ((v = node_get(n, "when")))
-		rc |= load_when(v, s, lc->d);
-	if (find_action(n, s, lc->d)) {
-		s->data = s->kind->load(s, s->action, lc);
-		if (!s->data)
-			rc = -1;
-	}
-	(void)rc;
+		load_when(v, s, lc->d);
+	if (find_action(n, s, lc->d))
+		s->loaded = s->kind->load(s, s->action, lc) == 0;
 	return s;
 }
 
-int
-plan_load_steps(struct load_ctx *lc, struct step *parent, const struct node *v)
-{
-	struct step ***list = parent ? &parent->kids : NULL;
-	size_t *count = parent ? &parent->nkids : NULL, i;
-	size_t before = lc->d->n;
-
-	if (v->type != NODE_SEQ) {
-		diag_at(lc->d, v, "steps must be a sequence, found %s", node_type_name(v));
-		return -1;
-	}
-	if (v->nkids == 0) {
-		diag_at(lc->d, v, "a group needs at least one step");
-		return -1;
-	}
-	for (i = 0; i < v->nkids; i++) {
-		char *auto_name = xasprintf("%s.%zu", parent->name, i + 1);
-		struct step *s = load_step(lc, v->kids[i], parent, auto_name);
-
-		free(auto_name);
-		s->in_finally = parent->in_finally;
-		s->prev = i ? (*list)[i - 1] : NULL;
-		*list = xgrow(*list, *count, sizeof(**list));
-		(*list)[(*count)++] = s;
-	}
-	return lc->d->n > before ? -1 : 0;
-}
-
-/* Loads the top-level "steps" or "finally" sequence. */
+/* Loads the step sequence v into *out: nested steps of parent, or the top-level list WHAT ("steps",
+ * "finally") when parent is NULL. */
 static void
-load_top_steps(struct load_ctx *lc, const struct node *v, const char *prefix, struct step ***out, size_t *n)
+load_step_list(struct load_ctx *lc, struct step *parent, const struct node *v, const char *what,
+    struct step ***out, size_t *n)
 {
+	bool concurrent = parent && parent->kind && parent->kind->concurrent;
 	size_t i;
 
 	if (v->type != NODE_SEQ) {
-		diag_at(lc->d, v, "%s must be a sequence of steps, found %s", prefix, node_type_name(v));
+		if (parent)
+			diag_at(lc->d, v, "steps must be a sequence, found %s", node_type_name(v));
+		else
+			diag_at(lc->d, v, "%s must be a sequence of steps, found %s", what, node_type_name(v));
 		return;
 	}
-	if (v->nkids == 0 && strcmp(prefix, "steps") == 0)
+	if (v->nkids == 0 && parent)
+		diag_at(lc->d, v, "a group needs at least one step");
+	else if (v->nkids == 0 && strcmp(what, "steps") == 0)
 		diag_at(lc->d, v, "a plan needs at least one step");
 	for (i = 0; i < v->nkids; i++) {
-		char *auto_name = xasprintf("%s.%zu", prefix, i + 1);
-		struct step *s;
+		char *auto_name = xasprintf("%s.%zu", parent ? parent->name : what, i + 1);
+		struct step *s = load_step(lc, v->kids[i], parent, auto_name);
 
-		/* Mark finally before loading so nested steps inherit it. */
-		s = load_step(lc, v->kids[i], NULL, auto_name);
 		free(auto_name);
-		s->prev = i ? (*out)[i - 1] : NULL;
+		if (parent)
+			s->in_finally = parent->in_finally;
+		/* Branches of a concurrent group have no "previous step". */
+		s->prev = i && !concurrent ? (*out)[i - 1] : NULL;
 		*out = xgrow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = s;
 	}
+}
+
+int
+step_load_kids(struct step *s, const struct node *v, struct load_ctx *lc)
+{
+	size_t before = lc->d->n;
+
+	load_step_list(lc, s, v, "steps", &s->kids, &s->nkids);
+	return lc->d->n > before ? -1 : 0;
 }
 
 static void
@@ -364,11 +381,11 @@ load_param(struct load_ctx *lc, const struct node *k, const struct node *v)
 		diag_at(lc->d, k, "'%s' is reserved and cannot name a param", k->str);
 		return;
 	}
-	if (!schema_check(v, param_keys, "param", lc->d))
+	if (!schema_check(v, schema_param_keys, "param", lc->d))
 		return;
 	if ((x = node_get(v, "env")))
 		par->env = value_string(x, lc->d, "env");
-	if ((x = node_get(v, "default")))
+	if ((x = par->def_node = node_get(v, "default")))
 		par->def = value_string(x, lc->d, "default");
 	if ((x = node_get(v, "pattern"))) {
 		par->pattern = value_string(x, lc->d, "pattern");
@@ -405,10 +422,32 @@ mark_finally(struct step *s)
 		mark_finally(s->kids[i]);
 }
 
-bool
-plan_is_plan(const struct node *root)
+const struct node *
+plan_near_header(const struct node *root)
 {
-	return root && root->type == NODE_MAP && node_get(root, "stopplan");
+	static const char *const header[] = {"stopplan"};
+	size_t i;
+
+	for (i = 0; root && root->type == NODE_MAP && i + 1 < root->nkids; i += 2) {
+		const struct node *k = root->kids[i];
+
+		if (k->type == NODE_SCALAR && (schema_suggest(k->str, header, 1) || strcasecmp(k->str, "stopplan") == 0))
+			return k;
+	}
+	return NULL;
+}
+
+/* The one error of a mapping without the "stopplan" header: at a key that looks like it, else at
+ * the top. */
+static void
+header_error(const struct node *root, struct diag *d)
+{
+	const struct node *k = plan_near_header(root);
+
+	if (k)
+		diag_at(d, k, "not a plan: unknown top-level key '%s' (did you mean 'stopplan'?)", k->str);
+	else
+		diag_at(d, root, "not a plan: no top-level 'stopplan' key");
 }
 
 static void
@@ -423,39 +462,61 @@ load_plan(struct load_ctx *lc, const struct node *root)
 		diag_at(lc->d, root, "a plan must be a mapping, found %s", node_type_name(root));
 		return;
 	}
-	schema_check(root, plan_keys, "plan", lc->d);
+	if (!node_get(root, "stopplan")) {
+		header_error(root, lc->d);
+		return;
+	}
+	schema_check(root, schema_plan_keys, "plan", lc->d);
 	if ((v = node_get(root, "stopplan")) && value_int(v, lc->d, 1, 1000, &version) == 0 && version != 1)
 		diag_at(lc->d, v, "unsupported plan format version %lld (this stopplan reads version 1)", version);
 	if ((v = node_get(root, "name")))
 		p->name = value_string(v, lc->d, "name");
 	if ((v = node_get(root, "description")))
 		p->description = value_string(v, lc->d, "description");
-	if ((v = node_get(root, "deadline")) && value_duration(v, lc->d, &p->deadline) == 0 && p->deadline <= 0)
+	if ((v = p->deadline_node = node_get(root, "deadline")) && value_duration(v, lc->d, &p->deadline) == 0 && p->deadline <= 0)
 		diag_at(lc->d, v, "the deadline must be greater than 0");
 	if ((v = node_get(root, "grace-period")) && value_duration(v, lc->d, &p->grace_period) == 0 &&
 	    p->grace_period <= 0)
 		diag_at(lc->d, v, "the grace period must be greater than 0");
-	if ((v = node_get(root, "reserve")) && value_duration(v, lc->d, &p->reserve) == 0 && p->grace_period > 0 &&
-	    p->reserve >= p->grace_period)
+	if ((v = p->reserve_node = node_get(root, "reserve")) && value_duration(v, lc->d, &p->reserve) == 0 &&
+	    p->grace_period > 0 && p->reserve >= p->grace_period)
 		diag_at(lc->d, v, "the reserve must be shorter than the grace period");
 	if ((v = node_get(root, "fail-policy")))
 		load_policy(v, &p->policy, lc->d);
 	if ((v = node_get(root, "params")))
 		load_params(lc, v);
 	if ((v = node_get(root, "steps")))
-		load_top_steps(lc, v, "steps", &p->steps, &p->nsteps);
-	if ((v = node_get(root, "finally")))
-		load_top_steps(lc, v, "finally", &p->finally, &p->nfinally);
+		load_step_list(lc, NULL, v, "steps", &p->steps, &p->nsteps);
+	if ((v = p->finally_node = node_get(root, "finally")))
+		load_step_list(lc, NULL, v, "finally", &p->finally, &p->nfinally);
 	for (i = 0; i < p->nfinally; i++)
 		mark_finally(p->finally[i]);
 }
 
+/* The name of a plan without one: its file's name without directory and .yaml/.yml ("stdin" for
+ * standard input). */
+static char *
+default_name(const char *file)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t n = strlen(base);
+
+	if (strcmp(file, "-") == 0 || strcmp(file, "<stdin>") == 0)
+		return xstrdup("stdin");
+	if (!*base)
+		return xstrdup("plan");
+	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+		n -= 5;
+	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+		n -= 4;
+	return xstrndup(base, n);
+}
+
 struct plan *
-plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *d)
+plan_load(const char *file, struct node **docs, size_t ndocs, struct diag *d)
 {
 	struct plan *p = xcalloc(1, sizeof(*p));
 	struct load_ctx lc = {.plan = p, .d = d};
-	size_t before = d->n;
 
 	p->file = xstrdup(file);
 	p->docs = docs;
@@ -470,86 +531,7 @@ plan_from_docs(const char *file, struct node **docs, size_t ndocs, struct diag *
 		p->root = docs[0];
 		load_plan(&lc, docs[0]);
 	}
-	/* Check even after load errors, so that one run reports every error it can. */
-	if (p->root && p->root->type == NODE_MAP)
-		plan_check(p, d);
-	if (d->n > before) {
-		plan_free(p);
-		return NULL;
-	}
 	if (!p->name)
-		p->name = xstrdup("plan");
+		p->name = default_name(file);
 	return p;
-}
-
-struct plan *
-plan_load_file(const char *file, struct diag *d)
-{
-	struct node **docs;
-	size_t ndocs, len;
-	char *buf;
-
-	if (node_read_file(file, &buf, &len, d) < 0)
-		return NULL;
-	if (node_parse(buf, len, &docs, &ndocs, d) < 0) {
-		free(buf);
-		return NULL;
-	}
-	free(buf);
-	return plan_from_docs(file, docs, ndocs, d);
-}
-
-static void
-step_free(struct step *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < s->nkids; i++)
-		step_free(s->kids[i]);
-	free(s->kids);
-	if (s->data && s->kind)
-		s->kind->free(s->data);
-	for (i = 0; i < s->nconds; i++)
-		free(s->conds[i].name);
-	free(s->conds);
-	free(s->policy.message);
-	free(s->name);
-	free(s);
-}
-
-void
-plan_free(struct plan *p)
-{
-	struct tmpl *t, *next;
-	size_t i;
-
-	if (!p)
-		return;
-	for (i = 0; i < p->nsteps; i++)
-		step_free(p->steps[i]);
-	for (i = 0; i < p->nfinally; i++)
-		step_free(p->finally[i]);
-	free(p->steps);
-	free(p->finally);
-	free(p->all);
-	for (i = 0; i < p->nparams; i++) {
-		free(p->params[i].name);
-		free(p->params[i].env);
-		free(p->params[i].def);
-		free(p->params[i].pattern);
-		regex_free(p->params[i].re);
-	}
-	free(p->params);
-	for (t = p->tmpls; t; t = next) {
-		next = t->next;
-		tmpl_free(t);
-	}
-	free(p->policy.message);
-	free(p->name);
-	free(p->description);
-	free(p->file);
-	node_free_docs(p->docs, p->ndocs);
-	free(p);
 }

@@ -16,6 +16,9 @@
 static enum log_format log_format = LOG_TEXT;
 static char **log_secrets;
 static size_t log_nsecrets;
+static void (*log_hook)(void *, const char *, const char *, const char *);
+static void *log_hook_arg;
+static bool log_quiet;
 
 /* An extra log (--log-file). */
 struct log_file {
@@ -100,6 +103,19 @@ log_set_format(enum log_format f)
 }
 
 void
+log_set_hook(void (*fn)(void *arg, const char *step, const char *event, const char *msg), void *arg)
+{
+	log_hook = fn;
+	log_hook_arg = arg;
+}
+
+void
+log_set_quiet(bool quiet)
+{
+	log_quiet = quiet;
+}
+
+void
 log_add_secret(const char *s)
 {
 	size_t i, n;
@@ -142,6 +158,45 @@ log_redact(const char *s)
 	return buf_take(&b);
 }
 
+/* Length of the longest secret (0 without secrets). */
+static size_t
+longest_secret(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < log_nsecrets; i++)
+		if (strlen(log_secrets[i]) > n)
+			n = strlen(log_secrets[i]);
+	return n;
+}
+
+void
+log_excerpt(struct buf *out, const char *s, size_t n, size_t max)
+{
+	/* Mask over max + the longest secret, so that a secret that starts before the cut is whole. */
+	size_t window = n < max + longest_secret() ? n : max + longest_secret(), i;
+	struct buf raw = {0};
+	char *masked;
+
+	for (i = 0; i < window; i++) {
+		if (s[i] == '\0')
+			buf_adds(&raw, "\\x00");
+		else
+			buf_addc(&raw, s[i]);
+	}
+	masked = log_redact(raw.s ? raw.s : "");
+	buf_free(&raw);
+	buf_adds(&raw, masked);
+	free(masked);
+	if (n > max) {
+		raw.len = utf8_cut(raw.s, raw.len, max);
+		raw.s[raw.len] = '\0';
+		buf_printf(&raw, "... (%zu bytes)", n);
+	}
+	buf_adds(out, raw.s ? raw.s : "");
+	buf_free(&raw);
+}
+
 /* Appends the JSON form of a line to b. */
 static void
 log_json(struct buf *b, const char *step, const char *event, const char *extra, const char *msg)
@@ -177,6 +232,19 @@ log_text(struct buf *b, const char *step, const char *msg)
 	buf_addc(b, '\n');
 }
 
+/* raw with secrets masked, cut to LOG_MESSAGE_MAX bytes: no line may grow with a reply's size. */
+static char *
+capped_redact(const char *raw)
+{
+	size_t n = strlen(raw);
+	struct buf b = {0};
+
+	if (n <= LOG_MESSAGE_MAX)
+		return log_redact(raw);
+	log_excerpt(&b, raw, n, LOG_MESSAGE_MAX);
+	return buf_take(&b);
+}
+
 void
 log_event(const char *step, const char *event, const char *extra, const char *fmt, ...)
 {
@@ -187,7 +255,11 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 	va_start(ap, fmt);
 	raw = xvasprintf(fmt, ap);
 	va_end(ap);
-	msg = log_redact(raw);
+	msg = capped_redact(raw);
+	if (log_hook)
+		log_hook(log_hook_arg, step, event, msg);
+	if (log_quiet)
+		goto out;
 	if (log_format == LOG_JSON) {
 		if (extra)
 			xtra = log_redact(extra);
@@ -198,6 +270,7 @@ log_event(const char *step, const char *event, const char *extra, const char *fm
 	fputs(line.s, stderr);
 	fflush(stderr);
 	log_copy(line.s);
+out:
 	buf_free(&line);
 	free(xtra);
 	free(raw);

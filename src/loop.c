@@ -1,6 +1,7 @@
-/* loop.c: waits on libcurl's sockets, timers and a self-pipe that signal handlers write to. */
-#include <curl/curl.h>
+/* loop.c: waits on a self-pipe that signal handlers write to, timers, the file descriptors steps
+ * watch, and through its driver (http.c) on libcurl's sockets. Knows nothing of HTTP. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,18 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
 #include "loop.h"
 #include "util.h"
 
-#define LOOP_POOL 8
-
 struct loop {
-	CURLM *multi;           /* holds the cache of keep-alive connections, shared by every transfer */
-	size_t ntransfers;      /* easy handles added to multi */
 	int64_t wake;
-	CURL *pool[LOOP_POOL];
-	int npool;
+	struct pollfd *fds;     /* [0]: the signal pipe; then the watched fds of the next wait */
+	size_t nfds;
+	struct pollfd *ready;   /* the watched fds of the last wait, with revents */
+	size_t nready;
+	const struct loop_driver *drv;
+	void *drv_arg;
 };
 
 static int loop_pipe[2] = {-1, -1};
@@ -62,69 +62,43 @@ loop_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-static CURLM *
-loop_multi_create(void)
-{
-	CURLM *m = curl_multi_init();
-
-	if (!m)
-		fatal("cannot create a libcurl multi handle");
-	return m;
-}
-
 struct loop *
 loop_create(void)
 {
 	struct loop *l = xcalloc(1, sizeof(*l));
 
 	loop_signals();
-	l->multi = loop_multi_create();
 	l->wake = INT64_MAX;
+	l->fds = xcalloc(4, sizeof(*l->fds));   /* the capacity xgrow starts from */
+	l->nfds = 1;
 	return l;
 }
 
 void
 loop_free(struct loop *l)
 {
-	int i;
-
 	if (!l)
 		return;
-	for (i = 0; i < l->npool; i++)
-		curl_easy_cleanup(l->pool[i]);
-	curl_multi_cleanup(l->multi);
+	if (l->drv && l->drv->free)
+		l->drv->free(l->drv_arg);
+	free(l->fds);
+	free(l->ready);
 	free(l);
 }
 
-const char *
-loop_add_handle(struct loop *l, void *easy)
+void *
+loop_driver_arg(const struct loop *l, const struct loop_driver *drv)
 {
-	CURLMcode mc = curl_multi_add_handle(l->multi, easy);
-
-	if (mc != CURLM_OK)
-		return curl_multi_strerror(mc);
-	l->ntransfers++;
-	return NULL;
+	return l->drv == drv ? l->drv_arg : NULL;
 }
 
 void
-loop_remove_handle(struct loop *l, void *easy)
+loop_set_driver(struct loop *l, const struct loop_driver *drv, void *arg)
 {
-	if (curl_multi_remove_handle(l->multi, easy) == CURLM_OK && l->ntransfers)
-		l->ntransfers--;
-}
-
-int
-loop_close_idle(struct loop *l)
-{
-	if (l->ntransfers)
-		return -1;
-	/* libcurl has no call that closes cached connections: the cache belongs to the multi
-	 * handle, and cleaning that up closes them all. No easy handle is attached to it now, and
-	 * the pooled ones keep nothing that points into it. */
-	curl_multi_cleanup(l->multi);
-	l->multi = loop_multi_create();
-	return 0;
+	if (l->drv && l->drv->free)
+		l->drv->free(l->drv_arg);
+	l->drv = drv;
+	l->drv_arg = arg;
 }
 
 void
@@ -135,35 +109,76 @@ loop_wake_at(struct loop *l, int64_t when)
 }
 
 void
+loop_watch_fd(struct loop *l, int fd, short events)
+{
+	size_t i;
+
+	for (i = 1; i < l->nfds; i++)
+		if (l->fds[i].fd == fd) {
+			l->fds[i].events |= events;
+			return;
+		}
+	l->fds = xgrow(l->fds, l->nfds, sizeof(*l->fds));
+	l->fds[l->nfds++] = (struct pollfd){.fd = fd, .events = events};
+}
+
+short
+loop_fd_ready(const struct loop *l, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < l->nready; i++)
+		if (l->ready[i].fd == fd)
+			return l->ready[i].revents;
+	return 0;
+}
+
+void
 loop_perform(struct loop *l)
 {
-	CURLMsg *m;
-	int running, left;
+	if (l->drv && l->drv->perform)
+		l->drv->perform(l->drv_arg);
+}
 
-	curl_multi_perform(l->multi, &running);
-	while ((m = curl_multi_info_read(l->multi, &left)))
-		if (m->msg == CURLMSG_DONE)
-			http_finished(m->easy_handle, (int)m->data.result);
+/* Keeps the watched fds with their revents for loop_fd_ready, and forgets them for the next wait. */
+static void
+loop_keep_ready(struct loop *l, bool waited)
+{
+	size_t i;
+
+	l->nready = 0;
+	for (i = 1; i < l->nfds; i++) {
+		if (!waited)
+			l->fds[i].revents = 0;
+		l->ready = xgrow(l->ready, l->nready, sizeof(*l->ready));
+		l->ready[l->nready++] = l->fds[i];
+	}
+	l->nfds = 1;
 }
 
 void
 loop_wait(struct loop *l, int64_t until)
 {
-	struct curl_waitfd fd = {.fd = loop_pipe[0], .events = CURL_WAIT_POLLIN};
 	int64_t now = now_ms(), wait;
 	char drain[64];
+	int n;
 
 	if (l->wake < until)
 		until = l->wake;
 	l->wake = INT64_MAX;
-	if (loop_signo)
-		return;
 	wait = until - now;
-	if (wait <= 0)
+	if (loop_signo || wait <= 0) {
+		loop_keep_ready(l, false);
 		return;
+	}
 	if (wait > 1000)
 		wait = 1000;
-	curl_multi_poll(l->multi, &fd, 1, (int)wait, NULL);
+	l->fds[0] = (struct pollfd){.fd = loop_pipe[0], .events = POLLIN};
+	if (l->drv && l->drv->wait)
+		n = l->drv->wait(l->drv_arg, l->fds, l->nfds, (int)wait);
+	else
+		n = poll(l->fds, l->nfds, (int)wait);
+	loop_keep_ready(l, n > 0);
 	while (read(loop_pipe[0], drain, sizeof(drain)) > 0)
 		;
 }
@@ -173,21 +188,4 @@ loop_signal(const struct loop *l)
 {
 	(void)l;
 	return loop_signo;
-}
-
-void *
-loop_take_handle(struct loop *l)
-{
-	return l->npool ? l->pool[--l->npool] : NULL;
-}
-
-void
-loop_give_handle(struct loop *l, void *easy)
-{
-	if (l->npool < LOOP_POOL) {
-		curl_easy_reset(easy);
-		l->pool[l->npool++] = easy;
-	} else {
-		curl_easy_cleanup(easy);
-	}
 }

@@ -1,4 +1,4 @@
-/* main.c: the command line: run, validate, explain, schema, --help, --version. */
+/* main.c: the command line: run, validate, explain, schema, install, --help, --version. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -6,26 +6,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "budget.h"
+#include "check.h"
 #include "config.h"
+#include "event.h"
 #include "explain.h"
 #include "install.h"
+#include "journal.h"
+#include "junit.h"
+#include "load.h"
 #include "log.h"
 #include "node.h"
 #include "once.h"
 #include "plan.h"
 #include "report.h"
+#include "resolve.h"
 #include "run.h"
 #include "schema.h"
 #include "util.h"
 #include "validate.h"
+#include "value.h"
 #include "version.h"
 
 static const char usage_text[] =
     "usage: stopplan run PLAN [-p NAME=VALUE]... [--deadline D] [--dry-run] [--log-format text|json]\n"
     "                [--log-file PATH]... [--once-file PATH] [--grace-period D] [--reserve D]\n"
-    "       stopplan validate [--format text|json|github] [--grace-period D] [--reserve D]\n"
+    "                [--event failure|always|never] [--event-timeout D] [--probe] [--report junit=FILE]\n"
+    "       stopplan validate [--format text|json|github|junit] [--grace-period D] [--reserve D]\n"
     "                [--skip-non-plans] PATH...\n"
     "       stopplan explain PLAN [-p NAME=VALUE]... [--deadline D] [--grace-period D] [--reserve D]\n"
     "       stopplan schema\n"
@@ -36,7 +45,83 @@ enum command {
 	CMD_RUN = 1,
 	CMD_EXPLAIN = 2,
 	CMD_VALIDATE = 4,
+	CMD_SCHEMA = 8,
+	CMD_INSTALL = 16,
 };
+
+/* What "stopplan COMMAND --help" prints. */
+struct command_help {
+	const char *name;
+	enum command cmd;
+	const char *text;
+};
+
+static const struct command_help command_helps[] = {
+	{"run", CMD_RUN,
+	    "usage: stopplan run PLAN [options]\n"
+	    "Runs PLAN (\"-\": standard input) inside its deadline, logging each step on standard error.\n"
+	    "  -p, --param NAME=VALUE   sets a param (repeatable)\n"
+	    "  --deadline D             replaces the plan's deadline\n"
+	    "  --dry-run                resolves and prints what would run; sends nothing\n"
+	    "  --log-format text|json   the log's format (default text)\n"
+	    "  --log-file PATH          also writes the log to PATH (repeatable; /proc/1/fd/1: kubectl logs)\n"
+	    "  --once-file PATH         runs the plan once; a second delivery replays the first's exit\n"
+	    "  --grace-period D         the pod's terminationGracePeriodSeconds: caps the deadline\n"
+	    "  --reserve D              time kept for the app after the plan (with --grace-period)\n"
+	    "  --event WHEN             posts a Kubernetes Event about the run: failure, always or never\n"
+	    "                           (default failure in a pod with a service account token, else never)\n"
+	    "  --event-timeout D        the most the event's post may take (default 1s)\n"
+	    "  --probe                  a readiness probe: no log; one line on failure; exit 0 or 1\n"
+	    "  --report junit=FILE      writes a JUnit XML report of the steps to FILE\n"},
+	{"validate", CMD_VALIDATE,
+	    "usage: stopplan validate [options] PATH...\n"
+	    "Checks plans, plans held in ConfigMap manifests, and every plan below a directory.\n"
+	    "  --format text|json|github|junit   the report's format (default text)\n"
+	    "  --grace-period D            checks each plan's worst case against D - reserve\n"
+	    "  --reserve D                 time kept for the app (with --grace-period)\n"
+	    "  --skip-non-plans            YAML named on the command line may be something else\n"},
+	{"explain", CMD_EXPLAIN,
+	    "usage: stopplan explain PLAN [options]\n"
+	    "Prints the resolved steps, their worst cases and whether they fit the deadline.\n"
+	    "  -p, --param NAME=VALUE   sets a param (repeatable)\n"
+	    "  --deadline D             replaces the plan's deadline\n"
+	    "  --grace-period D         also checks the worst case against D - reserve\n"
+	    "  --reserve D              time kept for the app (with --grace-period)\n"},
+	{"schema", CMD_SCHEMA,
+	    "usage: stopplan schema\n"
+	    "Prints the JSON Schema (draft 2020-12) of the plan format.\n"},
+	{"install", CMD_INSTALL,
+	    "usage: stopplan install DIR\n"
+	    "Copies this executable to DIR/stopplan, mode 0755 (an init container's command).\n"},
+	{NULL, 0, NULL},
+};
+
+/* The help of command cmd. */
+static const struct command_help *
+command_help(enum command cmd)
+{
+	const struct command_help *h;
+
+	for (h = command_helps; h->name && h->cmd != cmd; h++)
+		;
+	return h;
+}
+
+/* True when argv holds --help or -h before any "--"; prints cmd's help then. */
+static bool
+asked_help(int argc, char **argv, enum command cmd)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(command_help(cmd)->text, stdout);
+			fputs("See stopplan(1).\n", stdout);
+			return true;
+		}
+	}
+	return false;
+}
 
 struct options {
 	char **sets;               /* -p NAME=VALUE (point into argv) */
@@ -50,6 +135,10 @@ struct options {
 	char **log_files;          /* --log-file (point into argv) */
 	size_t nlog_files;
 	const char *once_file;
+	enum event_when event;     /* --event */
+	int64_t event_timeout;     /* --event-timeout */
+	bool probe;                /* --probe: quiet, exit 0 or 1 */
+	const char *junit_file;    /* --report junit=FILE */
 };
 
 /* A plan named on the command line, loaded, checked and resolved, for run and explain. */
@@ -95,6 +184,10 @@ static const struct option long_options[] = {
 	{"reserve", required_argument, NULL, 'r'},
 	{"format", required_argument, NULL, 'F'},
 	{"skip-non-plans", no_argument, NULL, 'S'},
+	{"event", required_argument, NULL, 'E'},
+	{"event-timeout", required_argument, NULL, 'T'},
+	{"probe", no_argument, NULL, 'P'},
+	{"report", required_argument, NULL, 'R'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -104,7 +197,7 @@ option_commands(int c)
 {
 	switch (c) {
 	case 'p': case 'd': return CMD_RUN | CMD_EXPLAIN;
-	case 'n': case 'f': case 'l': case 'o': return CMD_RUN;
+	case 'n': case 'f': case 'l': case 'o': case 'E': case 'T': case 'P': case 'R': return CMD_RUN;
 	case 'g': case 'r': return CMD_RUN | CMD_EXPLAIN | CMD_VALIDATE;
 	case 'F': case 'S': return CMD_VALIDATE;
 	}
@@ -143,11 +236,21 @@ choice_option(int c, const char *arg, struct options *o)
 		o->log_format = arg[0] == 'j' ? LOG_JSON : LOG_TEXT;
 		return 0;
 	}
-	if (c == 'F' && (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0 || strcmp(arg, "github") == 0)) {
-		o->format = arg[0] == 'j' ? REPORT_JSON : arg[0] == 'g' ? REPORT_GITHUB : REPORT_TEXT;
+	if (c == 'F' && (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0 || strcmp(arg, "github") == 0 ||
+	    strcmp(arg, "junit") == 0)) {
+		o->format = strcmp(arg, "json") == 0 ? REPORT_JSON : arg[0] == 'g' ? REPORT_GITHUB :
+		    arg[0] == 'j' ? REPORT_JUNIT : REPORT_TEXT;
 		return 0;
 	}
-	usage_error(c == 'f' ? "--log-format %s: expected text or json" : "--format %s: expected text, json or github", arg);
+	if (c == 'E' && event_parse_when(arg, &o->event) == 0)
+		return 0;
+	if (c == 'R' && strncmp(arg, "junit=", 6) == 0 && arg[6]) {
+		o->junit_file = arg + 6;
+		return 0;
+	}
+	usage_error(c == 'f' ? "--log-format %s: expected text or json" : c == 'E' ?
+	    "--event %s: expected failure, always or never" : c == 'R' ? "--report %s: expected junit=FILE" :
+	    "--format %s: expected text, json, github or junit", arg);
 	return -1;
 }
 
@@ -172,6 +275,11 @@ apply_option(int c, const char *arg, struct options *o)
 	case 'S':
 		o->skip_non_plans = true;
 		return 0;
+	case 'P':
+		o->probe = true;
+		return 0;
+	case 'T':
+		return duration_option(c, arg, 1, &o->event_timeout);
 	case 'd':
 		return duration_option(c, arg, 1, &o->deadline);
 	case 'g':
@@ -180,6 +288,30 @@ apply_option(int c, const char *arg, struct options *o)
 		return duration_option(c, arg, 0, &o->reserve);
 	default:
 		return choice_option(c, arg, o);
+	}
+}
+
+/* Reports an option getopt refused: c is ':' for a missing value, '?' for an unknown option. */
+static void
+option_error(int c, const char *arg)
+{
+	const char *names[sizeof(long_options) / sizeof(long_options[0])];
+	char word[64], msg[160];
+	const char *near;
+	size_t n = 0;
+
+	if (c == ':') {
+		usage_error("option '%s' needs a value", arg);
+		return;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg + strspn(arg, "-"), "="), arg + strspn(arg, "-"));
+	for (n = 0; long_options[n].name; n++)
+		names[n] = long_options[n].name;
+	if (strncmp(arg, "--", 2) == 0 && (near = schema_suggest(word, names, n))) {
+		snprintf(msg, sizeof(msg), "unknown option '%%s' (did you mean '--%s'?)", near);
+		usage_error(msg, arg);
+	} else {
+		usage_error("unknown option '%s'", arg);
 	}
 }
 
@@ -192,11 +324,12 @@ parse_options(int argc, char **argv, struct options *o, enum command cmd)
 
 	memset(o, 0, sizeof(*o));
 	o->deadline = o->grace = o->reserve = -1;
+	o->event_timeout = EVENT_TIMEOUT_MS;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
-			usage_error("%s: unknown option or missing value", argv[optind - 1]);
+			option_error(c, argv[optind - 1]);
 			return -1;
 		}
 		if (!(option_commands(c) & cmd)) {
@@ -246,20 +379,11 @@ emit_error(const char *file, const char *what)
 static int
 plan_timing(const char *file, struct options *o, struct loaded *L)
 {
-	struct plan *p = L->plan;
-	char a[32], b[32], *why = NULL;
+	char *why;
 
-	L->budget = budget_of(p, o->grace, o->reserve, o->deadline);
-	L->deadline = budget_run_deadline(p, &L->budget, o->deadline);
-	if (L->budget.grace > 0 && L->budget.reserve >= L->budget.grace) {
-		fmt_duration(a, sizeof(a), L->budget.reserve);
-		fmt_duration(b, sizeof(b), L->budget.grace);
-		why = xasprintf("reserve %s leaves no time for the plan in a grace period of %s", a, b);
-	} else if (p->nfinally && p->worst_finally >= L->deadline) {
-		fmt_duration(a, sizeof(a), p->worst_finally);
-		why = xasprintf("finally steps may take %s, which leaves no time before the deadline", a);
-	}
-	if (!why)
+	L->budget = budget_of(L->plan, o->grace, o->reserve, o->deadline);
+	L->deadline = budget_run_deadline(L->plan, &L->budget, o->deadline);
+	if (!(why = budget_problem(L->plan, &L->budget, L->deadline, false)))
 		return 0;
 	emit_error(file, why);
 	free(why);
@@ -270,7 +394,7 @@ static void
 loaded_free(struct loaded *L)
 {
 	if (L->plan)
-		run_free_params(L->plan, L->params);
+		resolve_free_params(L->plan, L->params);
 	plan_free(L->plan);
 	free(L->text);
 	memset(L, 0, sizeof(*L));
@@ -285,11 +409,14 @@ load_plan(const char *file, struct options *o, bool lenient, struct loaded *L)
 	size_t ndocs;
 
 	diag_init(&d, strcmp(file, "-") == 0 ? "<stdin>" : file);
-	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0)
-		L->plan = plan_from_docs(file, docs, ndocs, &d);
-	if (L->plan && !(L->params = run_resolve(L->plan, o->sets, o->nsets, lenient, &d))) {
-		plan_free(L->plan);
-		L->plan = NULL;
+	/* The phases in order: load, check, resolve (run comes later). */
+	if (node_read_file(file, &L->text, &L->len, &d) == 0 && node_parse(L->text, L->len, &docs, &ndocs, &d) == 0) {
+		L->plan = plan_load(file, docs, ndocs, &d);
+		if (plan_check(L->plan, &d) < 0 || d.n > 0 ||
+		    !(L->params = resolve_params(L->plan, o->sets, o->nsets, lenient, &d))) {
+			plan_free(L->plan);
+			L->plan = NULL;
+		}
 	}
 	emit_diag(&d);
 	diag_free(&d);
@@ -298,18 +425,86 @@ load_plan(const char *file, struct options *o, bool lenient, struct loaded *L)
 	return L->plan ? 0 : -1;
 }
 
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The step whose failure line tells why s failed: s, or the first failed step nested in it. */
+static const struct step *
+failing_step(struct run *r, const struct step *s, const struct journal *j)
+{
+	const struct journal_step *js;
+	const struct step *f;
+	size_t i;
+
+	for (i = 0; i < s->nkids; i++)
+		if (run_outcome(r, s->kids[i]) == OUTCOME_FAILED && (f = failing_step(r, s->kids[i], j)))
+			return f;
+	js = journal_find(j, s->name);
+	return js && js->failure ? s : NULL;
+}
+
+/* After the run: the probe's one line, the JUnit report and the Kubernetes Event. grace: the grace
+ * period (0: unknown), which the event's post never outlasts. */
+static void
+run_reports(const struct options *o, struct run *r, const struct journal *j, int code, int64_t first,
+    int64_t grace)
+{
+	int64_t timeout = o->event_timeout, took = now_ms() - run_started(r);
+	const char *why;
+	const struct step *where = run_stopped_at(r, &why);
+	const struct step *f = where ? failing_step(r, where, j) : NULL;
+	const struct journal_step *s = f ? journal_find(j, f->name) : NULL;
+	struct event_run er = {0};
+	char *msg;
+
+	er.plan = run_plan(r)->name;
+	er.code = code;
+	er.line = why;
+	if (s && s->failure) {
+		er.step = f->name;
+		er.line = s->failure;
+	} else if (where) {
+		er.step = where->name;
+	}
+	er.ms = took;
+	er.first = first;
+	er.last = wall_ms();
+	if (o->probe && code) {
+		msg = event_message(&er);
+		fprintf(stderr, "stopplan: %s\n", msg);
+		free(msg);
+	}
+	if (o->junit_file && junit_write_run(o->junit_file, r, j, code) < 0)
+		log_event(NULL, "report", NULL, "warning: --report junit=%s: %s", o->junit_file, strerror(errno));
+	if (grace > 0 && timeout > grace - (now_ms() - run_started(r)))
+		timeout = grace - (now_ms() - run_started(r));
+	event_post(event_resolve(o->event), &er, timeout > 0 ? timeout : 1, run_loop(r));
+}
+
 /* Runs the plan with the given deadline; the run takes over the params. */
 static int
-run_loaded(struct loaded *L, int64_t deadline)
+run_loaded(struct loaded *L, int64_t deadline, const struct options *o)
 {
 	struct run *r;
+	struct journal j;
+	int64_t first;
 	int code;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatal("cannot initialise libcurl");
 	r = run_create(L->plan, L->params, deadline);
 	L->params = NULL;
+	journal_start(&j);
+	first = wall_ms();
 	code = run_execute(r);
+	run_reports(o, r, &j, code, first, L->budget.grace);
+	journal_free(&j);
 	run_free(r);
 	curl_global_cleanup();
 	return code;
@@ -317,7 +512,7 @@ run_loaded(struct loaded *L, int64_t deadline)
 
 /* --once-file: waits for a run of the same plan in progress, replays a finished one, or runs. */
 static int
-run_once(const char *path, struct loaded *L)
+run_once(const char *path, struct loaded *L, const struct options *o)
 {
 	int64_t start = now_ms();
 	struct once *once;
@@ -326,7 +521,7 @@ run_once(const char *path, struct loaded *L)
 
 	if (!(once = once_open(path, once_identity(L->text, L->len, L->plan, L->params)))) {
 		log_event(NULL, "once", NULL, "--once-file %s: %s; running without it", path, strerror(errno));
-		return run_loaded(L, L->deadline);
+		return run_loaded(L, L->deadline, o);
 	}
 	if ((locked = once_lock(once, false, 0)) == 1) {
 		log_event(NULL, "once", NULL, "waiting for the run in progress to end (--once-file %s)", path);
@@ -339,7 +534,7 @@ run_once(const char *path, struct loaded *L)
 			log_event(NULL, "once", "\"exit\":124", "the run in progress did not end before the deadline "
 			    "(--once-file %s): exit 124", path);
 		once_free(once);
-		return locked < 0 ? run_loaded(L, L->deadline) : EXIT_DEADLINE;
+		return locked < 0 ? run_loaded(L, L->deadline, o) : EXIT_DEADLINE;
 	}
 	if (once_recorded(once, &code, &when)) {
 		snprintf(extra, sizeof(extra), "\"exit\":%d", code);
@@ -349,7 +544,7 @@ run_once(const char *path, struct loaded *L)
 		once_free(once);
 		return code;
 	}
-	code = run_loaded(L, L->deadline - (now_ms() - start));
+	code = run_loaded(L, L->deadline - (now_ms() - start), o);
 	if (once_finish(once, code, L->plan->name) < 0)
 		log_event(NULL, "once", NULL, "--once-file %s: cannot record the run: %s", path, strerror(errno));
 	return code;
@@ -366,52 +561,47 @@ open_log_files(const struct options *o)
 			    strerror(errno));
 }
 
+/* run and explain: load, check and resolve one plan, then run it or print what it would do. */
 static int
-cmd_run(int argc, char **argv)
-{
-	struct options o;
-	struct loaded L = {0};
-	int i, code;
-
-	if ((i = parse_options(argc, argv, &o, CMD_RUN)) < 0 || i != argc - 1) {
-		if (i >= 0)
-			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
-		options_free(&o);
-		return EXIT_USAGE;
-	}
-	log_set_format(o.log_format);
-	open_log_files(&o);
-	if (load_plan(argv[i], &o, false, &L) < 0) {
-		code = EXIT_USAGE;
-	} else {
-		run_register_secrets(L.plan, L.params);
-		if (o.dry_run) {
-			explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, true);
-			code = EXIT_OK;
-		} else {
-			code = o.once_file ? run_once(o.once_file, &L) : run_loaded(&L, L.deadline);
-		}
-	}
-	loaded_free(&L);
-	options_free(&o);
-	return finish(code);
-}
-
-static int
-cmd_explain(int argc, char **argv)
+cmd_plan(int argc, char **argv, enum command cmd)
 {
 	struct options o;
 	struct loaded L = {0};
 	int i, code = EXIT_USAGE;
 
-	if ((i = parse_options(argc, argv, &o, CMD_EXPLAIN)) < 0 || i != argc - 1) {
+	if ((i = parse_options(argc, argv, &o, cmd)) < 0 || i != argc - 1) {
 		if (i >= 0)
 			usage_error("%s", i >= argc ? "no plan given" : "give one plan");
-	} else if (load_plan(argv[i], &o, true, &L) == 0) {
-		run_register_secrets(L.plan, L.params);
-		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, false);
-		code = EXIT_OK;
+		goto out;
 	}
+	if (o.probe && (o.nlog_files || o.once_file)) {
+		usage_error("%s", o.nlog_files ? "--probe writes no --log-file" : "--probe keeps no --once-file");
+		goto out;
+	}
+	if (o.probe) {
+		/* A probe every few seconds must not flood the log: nothing on success, one line on failure. */
+		log_set_quiet(true);
+		if (o.event == EVENT_DEFAULT)
+			o.event = EVENT_NEVER;
+	}
+	if (cmd == CMD_RUN) {
+		log_set_format(o.log_format);
+		open_log_files(&o);
+	}
+	if (load_plan(argv[i], &o, cmd == CMD_EXPLAIN, &L) < 0) {
+		code = o.probe ? EXIT_FAILED : EXIT_USAGE;
+		goto out;
+	}
+	resolve_register_secrets(L.plan, L.params);
+	if (cmd == CMD_EXPLAIN || o.dry_run) {
+		explain_print(stdout, L.plan, L.params, L.deadline, &L.budget, cmd == CMD_RUN);
+		code = EXIT_OK;
+	} else {
+		code = o.once_file ? run_once(o.once_file, &L, &o) : run_loaded(&L, L.deadline, &o);
+		if (o.probe && code != EXIT_OK)
+			code = EXIT_FAILED;
+	}
+out:
 	loaded_free(&L);
 	options_free(&o);
 	return finish(code);
@@ -465,9 +655,38 @@ cmd_install(int argc, char **argv)
 	return finish(EXIT_OK);
 }
 
+/* The command named NAME, or NULL. */
+static const struct command_help *
+command_named(const char *name)
+{
+	const struct command_help *h;
+
+	for (h = command_helps; h->name; h++)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+static int
+unknown_command(const char *name)
+{
+	const char *names[sizeof(command_helps) / sizeof(command_helps[0])];
+	const char *near;
+	char msg[96];
+	size_t n;
+
+	for (n = 0; command_helps[n].name; n++)
+		names[n] = command_helps[n].name;
+	if (!(near = schema_suggest(name, names, n)))
+		return usage_error("unknown command '%s'", name);
+	snprintf(msg, sizeof(msg), "unknown command '%%s' (did you mean '%s'?)", near);
+	return usage_error(msg, name);
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct command_help *h;
 	int code;
 
 	/* A closed log pipe must never kill a run. */
@@ -483,18 +702,20 @@ main(int argc, char **argv)
 		version_print(stdout);
 		return finish(EXIT_OK);
 	}
-	if (strcmp(argv[1], "run") == 0)
-		code = cmd_run(argc - 1, argv + 1);
+	if ((h = command_named(argv[1])) && asked_help(argc - 1, argv + 1, h->cmd))
+		code = finish(EXIT_OK);
+	else if (strcmp(argv[1], "run") == 0)
+		code = cmd_plan(argc - 1, argv + 1, CMD_RUN);
 	else if (strcmp(argv[1], "validate") == 0)
 		code = cmd_validate(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "explain") == 0)
-		code = cmd_explain(argc - 1, argv + 1);
+		code = cmd_plan(argc - 1, argv + 1, CMD_EXPLAIN);
 	else if (strcmp(argv[1], "schema") == 0)
 		code = cmd_schema(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "install") == 0)
 		code = cmd_install(argc - 1, argv + 1);
 	else
-		code = usage_error("unknown command '%s'", argv[1]);
+		code = unknown_command(argv[1]);
 	log_free();
 	return code;
 }

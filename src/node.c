@@ -120,6 +120,9 @@ loader_error(struct loader *l)
 			diag_error(l->d, line, col, "%s", p->problem);
 	} else if (p->error == YAML_MEMORY_ERROR) {
 		fatal("out of memory");
+	} else if (p->problem_mark.index < l->len && l->buf[p->problem_mark.index] == '\t') {
+		diag_error(l->d, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
+		    "a tab where YAML expects indentation or a token: YAML indents with spaces only");
 	} else {
 		diag_error(l->d, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
 		    "YAML %s%s%s", p->problem ? p->problem : "syntax error",
@@ -291,12 +294,7 @@ struct key_set {
 static uint64_t
 key_hash(const struct node *k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < k->len; i++)
-		h = (h ^ (unsigned char)k->str[i]) * 0x100000001b3ULL;
-	return h;
+	return fnv1a(FNV1A_INIT, k->str, k->len);
 }
 
 static bool

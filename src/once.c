@@ -24,23 +24,10 @@ struct once {
 	uint64_t id;
 };
 
-static uint64_t
-fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 uint64_t
 once_identity(const char *text, size_t len, const struct plan *p, char *const *params)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV1A_INIT;
 	size_t i;
 
 	h = fnv1a(h, "stopplan-once 1", 16);

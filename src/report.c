@@ -5,6 +5,7 @@
 
 #include "budget.h"
 #include "diag.h"
+#include "junit.h"
 #include "plan.h"
 #include "report.h"
 #include "util.h"
@@ -150,8 +151,22 @@ report_add(struct report *r, const struct report_item *it)
 	}
 	if (r->format == REPORT_JSON)
 		json_item(&r->json, it);
+	else if (r->format == REPORT_JUNIT)
+		junit_validate_case(&r->json, it);
 	else
 		print_text(it, r->format == REPORT_GITHUB);
+}
+
+/* "12 plans: 11 ok, 1 with errors, 3 files skipped" */
+static void
+print_summary(const struct report *r)
+{
+	size_t plans = r->nok + r->ninvalid;
+
+	printf("%zu plan%s: %zu ok, %zu with errors", plans, plans == 1 ? "" : "s", r->nok, r->ninvalid);
+	if (r->nskipped)
+		printf(", %zu file%s skipped", r->nskipped, r->nskipped == 1 ? "" : "s");
+	putchar('\n');
 }
 
 void
@@ -161,5 +176,9 @@ report_finish(struct report *r)
 		printf("{\"ok\":%s,\"valid\":%zu,\"invalid\":%zu,\"skipped\":%zu,\"errors\":%zu,\"results\":[%s]}\n",
 		    r->ninvalid ? "false" : "true", r->nok, r->ninvalid, r->nskipped, r->nerrors,
 		    r->json.s ? r->json.s : "");
+	else if (r->format == REPORT_JUNIT)
+		junit_validate_print(&r->json, r->nok + r->ninvalid + r->nskipped, r->ninvalid, r->nskipped);
+	else if (r->summary)
+		print_summary(r);
 	buf_free(&r->json);
 }

@@ -8,150 +8,73 @@
 
 #include "log.h"
 #include "loop.h"
-#include "node.h"
-#include "regex.h"
+#include "plan.h"
+#include "resolve.h"
 #include "run.h"
+#include "step.h"
 #include "util.h"
 
 #define FINALLY_SLACK_MS 10
 
+/* What a finished step means for the sequence it is in. */
+enum verdict {
+	VERDICT_RUNNING,
+	VERDICT_GO_ON,              /* ok, skipped, or failed under continue/warn */
+	VERDICT_FAIL_GROUP,         /* failed with no policy of its own: its group fails */
+	VERDICT_STOP,               /* the plan stops (abort, exit, deadline, signal): see run->code */
+};
+
+/* A sequence of steps run one after another (the plan's steps, finally, and "steps" groups). */
+struct seq {
+	struct run *run;
+	struct step *const *steps;
+	size_t n, i;
+	struct exec *cur;
+	bool failed;                /* a step failed with VERDICT_FAIL_GROUP */
+};
+
+/* Steps run side by side (a concurrent group): every one runs to its end. */
+struct par {
+	struct run *run;
+	struct exec **execs;        /* one per step; NULL once it ended */
+	size_t n, running;
+	bool failed;                /* a step failed with VERDICT_FAIL_GROUP */
+	const struct step *failed_step;
+	bool stopped;               /* a step stopped the plan */
+};
+
+struct output {
+	char *field;
+	char *value;
+	size_t len;
+};
+
+struct result {
+	enum outcome outcome;
+	enum policy_kind handled;   /* FAILED: POLICY_CONTINUE or POLICY_WARN when the plan went on as its
+	                             * author asked (the summary counts it as tolerated or warned) */
+	long long attempt;          /* the attempt under way or last made (0: none yet) */
+	struct output *outs;
+	size_t nouts;
+};
+
+struct run {
+	struct plan *plan;
+	struct loop *loop;
+	char **params;              /* resolved values, by param index */
+	bool *secret;
+	struct result *results;     /* by step id */
+	int64_t start, end;         /* end: start + the run's deadline */
+	int64_t deadline;           /* what the current phase (steps or finally) must end by */
+	int64_t deadline_ms;        /* the run's deadline, as a duration */
+	int code;                   /* exit code once the plan stops; 0 while it goes on */
+	char *why;                  /* why it stopped; owned */
+	const struct step *where;   /* the step it stopped at */
+	const char *cancel_why;     /* while cancelling: "interrupted by SIGTERM", ... */
+	unsigned rng;
+};
+
 static const char *const outcome_names[] = {"not-run", "ok", "failed", "skipped"};
-
-/* ---- params and static templates ---- */
-
-static const char *
-find_set(const char *name, char *const *sets, size_t nsets)
-{
-	size_t i, n = strlen(name);
-
-	for (i = nsets; i-- > 0;)
-		if (strncmp(sets[i], name, n) == 0 && sets[i][n] == '=')
-			return sets[i] + n + 1;
-	return NULL;
-}
-
-static void
-resolve_param(struct plan *p, size_t i, char *const *sets, size_t nsets, bool lenient, char **out, struct diag *d)
-{
-	struct param *par = &p->params[i];
-	const char *v = find_set(par->name, sets, nsets);
-
-	if (!v && par->env)
-		v = getenv(par->env);
-	if (!v)
-		v = par->def;
-	if (!v) {
-		if (par->required && !lenient)
-			diag_at(d, par->node, "required param '%s' is not set%s%s%s", par->name,
-			    par->env ? " (environment variable " : " (use -p)", par->env ? par->env : "", par->env ? " or -p)" : "");
-		else if (!par->required)
-			out[i] = xstrdup("");
-		return;
-	}
-	if (par->re && regex_match(par->re, v, strlen(v)) != REGEX_MATCH) {
-		diag_at(d, par->node, "param '%s': value '%s' does not match the pattern '%s'", par->name,
-		    par->secret ? "***" : v, par->pattern);
-		return;
-	}
-	out[i] = xstrdup(v);
-}
-
-static void
-resolve_tmpl(struct plan *p, struct tmpl *t, char **params, bool lenient, struct diag *d)
-{
-	struct tmpl_env env = {.params = (const char *const *)params, .keep_unknown = lenient};
-	struct buf b = {0};
-	char *err = NULL;
-	const char *why;
-	bool *secret = xcalloc(p->nparams, sizeof(*secret));
-	size_t i;
-
-	for (i = 0; i < p->nparams; i++)
-		secret[i] = p->params[i].secret;
-	env.secret = secret;
-	if (tmpl_render(t, &env, &b, &err) < 0) {
-		diag_at(d, t->node, "%s", err);
-	} else if (!lenient || !strstr(b.s, "${")) {
-		if ((why = tmpl_check_value(t, b.s, b.len))) {
-			env.redact = true;
-			struct buf shown = {0};
-			tmpl_render(t, &env, &shown, &err);
-			diag_at(d, t->node, "'%s': %s", shown.s ? shown.s : "", why);
-			buf_free(&shown);
-		}
-	}
-	free(t->value);
-	t->vlen = b.len;
-	t->value = buf_take(&b);
-	free(err);
-	free(secret);
-}
-
-char **
-run_resolve(struct plan *p, char *const *sets, size_t nsets, bool lenient, struct diag *d)
-{
-	char **params = xcalloc(p->nparams + 1, sizeof(*params));
-	size_t before = d->n, i;
-	struct tmpl *t;
-
-	for (i = 0; i < nsets; i++) {
-		const char *eq = strchr(sets[i], '=');
-		char *name = eq ? xstrndup(sets[i], (size_t)(eq - sets[i])) : NULL;
-
-		if (!name || plan_param_index(p, name) < 0)
-			diag_error(d, 0, 0, "-p %s: %s", sets[i], name ? "the plan declares no such param" : "expected NAME=VALUE");
-		free(name);
-	}
-	for (i = 0; i < p->nparams; i++)
-		resolve_param(p, i, sets, nsets, lenient, params, d);
-	if (d->n == before)
-		for (t = p->tmpls; t; t = t->next)
-			if (!t->dynamic && !tmpl_is_literal(t))
-				resolve_tmpl(p, t, params, lenient, d);
-	plan_update_worst(p);
-	if (d->n > before) {
-		run_free_params(p, params);
-		return NULL;
-	}
-	return params;
-}
-
-void
-run_free_params(struct plan *p, char **params)
-{
-	size_t i;
-
-	if (!params)
-		return;
-	for (i = 0; i < p->nparams; i++)
-		free(params[i]);
-	free(params);
-}
-
-void
-run_register_secrets(struct plan *p, char **params)
-{
-	size_t i;
-
-	for (i = 0; i < p->nparams; i++) {
-		struct buf b = {0};
-		const char *v = params[i];
-
-		if (!p->params[i].secret || !v || !*v)
-			continue;
-		log_add_secret(v);
-		tmpl_urlencode(&b, v, strlen(v));
-		log_add_secret(b.s);
-		b.len = 0;
-		tmpl_base64(&b, v, strlen(v));
-		log_add_secret(b.s);
-		b.len = 0;
-		json_escape(&b, v, strlen(v));
-		b.s[b.len - 1] = '\0';
-		log_add_secret(b.s + 1);
-		buf_free(&b);
-	}
-}
 
 /* ---- outputs ---- */
 
@@ -168,6 +91,7 @@ result_clear(struct result *res)
 	res->outs = NULL;
 	res->nouts = 0;
 	res->outcome = OUTCOME_NOT_RUN;
+	res->handled = POLICY_NONE;
 }
 
 /* Forgets the outcomes and outputs of s and everything nested in it (a new attempt of a group). */
@@ -235,7 +159,7 @@ tmpl_output(void *arg, const struct step *s, const char *field, size_t *len, con
 	return v;
 }
 
-struct tmpl_env
+static struct tmpl_env
 run_tmpl_env(struct run *r, bool redact)
 {
 	struct tmpl_env env = {
@@ -248,7 +172,56 @@ run_tmpl_env(struct run *r, bool redact)
 	return env;
 }
 
+const struct plan *
+run_plan(const struct run *r)
+{
+	return r->plan;
+}
+
+struct loop *
+run_loop(const struct run *r)
+{
+	return r->loop;
+}
+
+int64_t
+run_started(const struct run *r)
+{
+	return r->start;
+}
+
+const struct step *
+run_stopped_at(const struct run *r, const char **why)
+{
+	*why = r->why;
+	return r->where;
+}
+
 /* ---- helpers for step kinds ---- */
+
+struct loop *
+exec_loop(const struct exec *e)
+{
+	return e->run->loop;
+}
+
+const struct plan *
+exec_plan(const struct exec *e)
+{
+	return e->run->plan;
+}
+
+int64_t
+exec_deadline(const struct exec *e)
+{
+	return e->run->deadline;
+}
+
+struct tmpl_env
+exec_tmpl_env(const struct exec *e, bool redact)
+{
+	return run_tmpl_env(e->run, redact);
+}
 
 int
 exec_render(struct exec *e, const struct tmpl *t, struct buf *out)
@@ -281,14 +254,23 @@ exec_clip(struct exec *e, int64_t timeout)
 	return timeout < 1 ? 1 : timeout;
 }
 
+/* Replaces *dst with the formatted text (fmt may use the old text). */
+static void
+set_text(char **dst, const char *fmt, va_list ap)
+{
+	char *old = *dst;
+
+	*dst = xvasprintf(fmt, ap);
+	free(old);
+}
+
 int
 exec_fail(struct exec *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->error);
 	va_start(ap, fmt);
-	e->error = xvasprintf(fmt, ap);
+	set_text(&e->error, fmt, ap);
 	va_end(ap);
 	return EXEC_FAILED;
 }
@@ -298,9 +280,8 @@ exec_detail(struct exec *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->detail);
 	va_start(ap, fmt);
-	e->detail = xvasprintf(fmt, ap);
+	set_text(&e->detail, fmt, ap);
 	va_end(ap);
 }
 
@@ -319,14 +300,48 @@ run_stop(struct run *r, int code, const struct step *where, const char *why)
 static bool
 cond_holds(const struct run *r, const struct cond *c)
 {
-	enum outcome o = r->results[c->step->id].outcome;
+	const char *v = c->kind >= COND_PARAM_EQUALS ? r->params[c->param] : NULL;
 
 	switch (c->kind) {
-	case COND_SUCCEEDED: return o == OUTCOME_OK;
-	case COND_FAILED: return o == OUTCOME_FAILED;
-	case COND_SKIPPED: return o == OUTCOME_SKIPPED;
+	case COND_SUCCEEDED: return r->results[c->step->id].outcome == OUTCOME_OK;
+	case COND_FAILED: return r->results[c->step->id].outcome == OUTCOME_FAILED;
+	case COND_SKIPPED: return r->results[c->step->id].outcome == OUTCOME_SKIPPED;
+	case COND_PARAM_EQUALS: return v && strcmp(v, c->value) == 0;
+	case COND_PARAM_NOT_EQUALS: return !v || strcmp(v, c->value) != 0;
+	case COND_PARAM_EMPTY: return !v || !*v;
+	case COND_PARAM_NOT_EMPTY: return v && *v;
 	}
 	return false;
+}
+
+/* The skipped line: "skipped: offline is failed, not ok", "skipped: param region is 'eu', not 'us'". */
+static void
+log_skipped(const struct run *r, const struct step *s, const struct cond *c)
+{
+	static const char *const wanted[] = {"ok", "failed", "skipped"};
+	const char *v = c->kind >= COND_PARAM_EQUALS ? r->params[c->param] : NULL;
+
+	switch (c->kind) {
+	case COND_SUCCEEDED:
+	case COND_FAILED:
+	case COND_SKIPPED:
+		log_event(s->name, "skipped", NULL, "skipped: %s is %s, not %s", c->name,
+		    outcome_names[run_outcome(r, c->step)], wanted[c->kind]);
+		break;
+	case COND_PARAM_EQUALS:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is %s%s%s, not '%s'", c->name, v ? "'" : "",
+		    v ? v : "not set", v ? "'" : "", c->value);
+		break;
+	case COND_PARAM_NOT_EQUALS:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is '%s'", c->name, c->value);
+		break;
+	case COND_PARAM_EMPTY:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is not empty", c->name);
+		break;
+	case COND_PARAM_NOT_EMPTY:
+		log_event(s->name, "skipped", NULL, "skipped: param %s is empty", c->name);
+		break;
+	}
 }
 
 static const struct cond *
@@ -365,7 +380,7 @@ exec_create(struct run *r, const struct step *s)
 static void
 exec_end_attempt(struct exec *e)
 {
-	if (e->state || e->phase == PHASE_ATTEMPT)
+	if ((e->state || e->phase == PHASE_ATTEMPT) && e->step->kind->cancel)
 		e->step->kind->cancel(e);
 	e->state = NULL;
 }
@@ -381,18 +396,41 @@ exec_free(struct exec *e)
 	free(e);
 }
 
+/* The JSON members that place an event of e: its attempt and, for a nested step, the attempt of
+ * each enclosing group that retries ("group_attempt" of the nearest one). */
+static void
+attempt_members(const struct exec *e, char *out, size_t size)
+{
+	const struct step *g;
+
+	snprintf(out, size, "\"attempt\":%lld", e->attempt);
+	for (g = e->step->parent; g; g = g->parent) {
+		if (g->retry.attempts > 1) {
+			snprintf(out + strlen(out), size - strlen(out), ",\"group_attempt\":%lld",
+			    e->run->results[g->id].attempt);
+			break;
+		}
+	}
+}
+
+/* The first attempt of a step has a start line; a retried step's later attempts do not, so that
+ * each attempt writes at most one line (its outcome, with the retry that follows). */
 static void
 log_start(struct exec *e)
 {
-	struct tmpl_env env = run_tmpl_env(e->run, true);
+	struct tmpl_env env;
 	struct buf b = {0};
-	char extra[64];
+	char extra[96];
 
-	e->step->kind->describe(e->step, &env, &b);
-	snprintf(extra, sizeof(extra), "\"attempt\":%lld", e->attempt);
+	if (e->attempt > 1)
+		return;
+	env = run_tmpl_env(e->run, true);
+	if (e->step->kind->describe)
+		e->step->kind->describe(e->step, &env, &b);
+	attempt_members(e, extra, sizeof(extra));
 	if (e->step->retry.attempts > 1)
-		log_event(e->step->name, "start", extra, "start (attempt %lld/%lld): %s", e->attempt,
-		    e->step->retry.attempts, b.s ? b.s : "");
+		log_event(e->step->name, "start", extra, "start (attempt 1/%lld): %s", e->step->retry.attempts,
+		    b.s ? b.s : "");
 	else
 		log_event(e->step->name, "start", extra, "start: %s", b.s ? b.s : "");
 	buf_free(&b);
@@ -411,7 +449,9 @@ exec_start_attempt(struct exec *e)
 		result_reset(e->run, e->step);
 	e->phase = PHASE_ATTEMPT;
 	e->started = now_ms();
-	log_start(e);
+	e->run->results[e->step->id].attempt = e->attempt;
+	if (!e->step->kind->quiet)
+		log_start(e);
 	st = e->step->kind->start(e);
 	return st;
 }
@@ -434,20 +474,34 @@ retry_delay(struct exec *e)
 	return (int64_t)d;
 }
 
+/* The outcome line of an attempt. A retried step says which attempt it was ("(attempt 3/5)") and,
+ * when another follows, when: "...: failed: ERROR; retrying in 1s" is the one line of a failed
+ * attempt (event "retry" in the JSON log, with "delay_ms"). */
 static void
-log_outcome(struct exec *e, bool ok)
+log_outcome(struct exec *e, bool ok, int64_t retry_in)
 {
-	char extra[128];
+	char extra[192], which[64] = "", then[48] = "", d[32];
 	int64_t ms = now_ms() - e->started;
+	const char *event = ok ? "ok" : retry_in >= 0 ? "retry" : "failed";
 
-	snprintf(extra, sizeof(extra), "\"outcome\":\"%s\",\"attempt\":%lld,\"ms\":%lld", ok ? "ok" : "failed",
-	    e->attempt, (long long)ms);
+	snprintf(extra, sizeof(extra), "\"outcome\":\"%s\",", ok ? "ok" : "failed");
+	attempt_members(e, extra + strlen(extra), sizeof(extra) - strlen(extra));
+	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",\"ms\":%lld", (long long)ms);
+	if (e->step->retry.attempts > 1 && (!ok || e->attempt > 1))
+		snprintf(which, sizeof(which), " (attempt %lld/%lld)", e->attempt, e->step->retry.attempts);
+	if (retry_in >= 0) {
+		fmt_duration(d, sizeof(d), retry_in);
+		snprintf(then, sizeof(then), "; retrying in %s", d);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",\"delay_ms\":%lld",
+		    (long long)retry_in);
+	}
 	if (ok)
-		log_event(e->step->name, "ok", extra, "%s", e->detail ? e->detail : "ok");
+		log_event(e->step->name, event, extra, "%s%s", e->detail ? e->detail : "ok", which);
 	else if (e->detail)
-		log_event(e->step->name, "failed", extra, "%s: failed: %s", e->detail, e->error ? e->error : "failed");
+		log_event(e->step->name, event, extra, "%s: failed: %s%s%s", e->detail, e->error ? e->error : "failed",
+		    which, then);
 	else
-		log_event(e->step->name, "failed", extra, "failed: %s", e->error ? e->error : "failed");
+		log_event(e->step->name, event, extra, "failed: %s%s%s", e->error ? e->error : "failed", which, then);
 }
 
 static const struct policy *
@@ -464,7 +518,6 @@ static enum verdict
 exec_finish(struct exec *e, enum outcome o)
 {
 	const struct policy *pol;
-	char extra[32];
 
 	exec_end_attempt(e);
 	e->phase = PHASE_DONE;
@@ -477,15 +530,16 @@ exec_finish(struct exec *e, enum outcome o)
 	switch (pol->kind) {
 	case POLICY_CONTINUE:
 		log_event(e->step->name, "continue", NULL, "continuing (fail-policy continue)");
+		e->run->results[e->step->id].handled = POLICY_CONTINUE;
 		return VERDICT_GO_ON;
 	case POLICY_WARN:
 		log_event(e->step->name, "warning", NULL, "warning: %s", pol->message);
+		e->run->results[e->step->id].handled = POLICY_WARN;
 		return VERDICT_GO_ON;
 	case POLICY_ABORT:
 		run_stop(e->run, EXIT_FAILED, e->step, e->error);
 		return VERDICT_STOP;
 	case POLICY_EXIT:
-		snprintf(extra, sizeof(extra), "\"exit\":%d", pol->code);
 		run_stop(e->run, pol->code, e->step, pol->message ? pol->message : e->error);
 		return VERDICT_STOP;
 	case POLICY_NONE:
@@ -500,7 +554,6 @@ exec_attempt_failed(struct exec *e)
 {
 	struct run *r = e->run;
 	int64_t now = now_ms(), need;
-	char d[32];
 
 	if (r->code) {
 		exec_end_attempt(e);
@@ -517,19 +570,21 @@ exec_attempt_failed(struct exec *e)
 		run_stop(r, EXIT_DEADLINE, e->step, "deadline exceeded");
 		return exec_finish(e, OUTCOME_FAILED);
 	}
-	log_outcome(e, false);
-	if (e->attempt >= e->step->retry.attempts)
+	if (e->attempt >= e->step->retry.attempts) {
+		log_outcome(e, false, -1);
 		return exec_finish(e, OUTCOME_FAILED);
-	exec_end_attempt(e);
+	}
 	e->delay = retry_delay(e);
-	need = e->step->kind->need ? e->step->kind->need(e->step) : 0;
+	need = step_need(e->step);
 	if (now + e->delay + need > r->deadline) {
+		log_outcome(e, false, -1);
+		exec_end_attempt(e);
 		log_event(e->step->name, "retry", NULL, "no time left for attempt %lld/%lld before the deadline",
 		    e->attempt + 1, e->step->retry.attempts);
 		return exec_finish(e, OUTCOME_FAILED);
 	}
-	fmt_duration(d, sizeof(d), e->delay);
-	log_event(e->step->name, "retry", NULL, "retrying in %s", d);
+	log_outcome(e, false, e->delay);
+	exec_end_attempt(e);
 	e->phase = PHASE_DELAY;
 	e->wake = now + e->delay;
 	loop_wake_at(r->loop, e->wake);
@@ -542,7 +597,8 @@ exec_step(struct exec *e, int st)
 	if (st == EXEC_RUNNING)
 		return VERDICT_RUNNING;
 	if (st == EXEC_OK) {
-		log_outcome(e, true);
+		if (!e->step->kind->quiet)
+			log_outcome(e, true, -1);
 		return exec_finish(e, OUTCOME_OK);
 	}
 	return exec_attempt_failed(e);
@@ -557,9 +613,7 @@ exec_poll(struct exec *e)
 	switch (e->phase) {
 	case PHASE_IDLE:
 		if ((c = failing_cond(e->run, e->step))) {
-			log_event(e->step->name, "skipped", NULL, "skipped: %s is %s, not %s", c->name,
-			    outcome_names[run_outcome(e->run, c->step)],
-			    c->kind == COND_SUCCEEDED ? "ok" : c->kind == COND_FAILED ? "failed" : "skipped");
+			log_skipped(e->run, e->step, c);
 			mark_skipped(e->run, e->step);
 			e->phase = PHASE_DONE;
 			return VERDICT_GO_ON;
@@ -567,7 +621,7 @@ exec_poll(struct exec *e)
 		e->attempt = 1;
 		return exec_step(e, exec_start_attempt(e));
 	case PHASE_ATTEMPT:
-		return exec_step(e, e->step->kind->poll(e));
+		return exec_step(e, e->step->kind->poll ? e->step->kind->poll(e) : EXEC_OK);
 	case PHASE_DELAY:
 		if (now_ms() < e->wake) {
 			loop_wake_at(e->run->loop, e->wake);
@@ -602,7 +656,7 @@ exec_cancel(struct exec *e)
 
 /* ---- sequences ---- */
 
-void
+static void
 seq_init(struct seq *q, struct run *r, struct step *const *steps, size_t n)
 {
 	q->run = r;
@@ -613,7 +667,7 @@ seq_init(struct seq *q, struct run *r, struct step *const *steps, size_t n)
 	q->failed = false;
 }
 
-enum verdict
+static enum verdict
 seq_poll(struct seq *q)
 {
 	enum verdict v;
@@ -635,10 +689,9 @@ seq_poll(struct seq *q)
 	return VERDICT_GO_ON;
 }
 
-void
-seq_cancel(struct seq *q, const char *why)
+static void
+seq_cancel(struct seq *q)
 {
-	(void)why;
 	if (q->cur) {
 		exec_cancel(q->cur);
 		exec_free(q->cur);
@@ -648,7 +701,7 @@ seq_cancel(struct seq *q, const char *why)
 
 /* ---- parallel groups ---- */
 
-void
+static void
 par_init(struct par *g, struct run *r, struct step *const *steps, size_t n)
 {
 	size_t i;
@@ -662,7 +715,9 @@ par_init(struct par *g, struct run *r, struct step *const *steps, size_t n)
 	g->failed_step = NULL;
 }
 
-enum verdict
+static void par_cancel(struct par *g);
+
+static enum verdict
 par_poll(struct par *g)
 {
 	enum verdict v;
@@ -697,7 +752,7 @@ par_poll(struct par *g)
 	return g->failed ? VERDICT_FAIL_GROUP : VERDICT_GO_ON;
 }
 
-void
+static void
 par_cancel(struct par *g)
 {
 	size_t i;
@@ -712,19 +767,82 @@ par_cancel(struct par *g)
 	g->running = 0;
 }
 
+/* ---- groups: the start, poll and cancel of group kinds ---- */
+
+/* A group's attempt: its nested steps in a sequence or side by side. */
+struct group {
+	struct seq q;
+	struct par g;
+};
+
+int
+exec_group_poll(struct exec *e)
+{
+	struct group *gr = e->state;
+	bool concurrent = e->step->kind->concurrent;
+	struct seq *q = &gr->q;
+	struct par *g = &gr->g;
+
+	switch (concurrent ? par_poll(g) : seq_poll(q)) {
+	case VERDICT_RUNNING:
+		return EXEC_RUNNING;
+	case VERDICT_GO_ON:
+		if (concurrent)
+			exec_detail(e, "%zu branches done", g->n);
+		else
+			exec_detail(e, "%zu nested step%s done", q->n, q->n == 1 ? "" : "s");
+		return EXEC_OK;
+	case VERDICT_FAIL_GROUP:
+		if (concurrent)
+			return exec_fail(e, "branch %s failed", g->failed_step->name);
+		return exec_fail(e, "step %s failed", q->steps[q->i - 1]->name);
+	case VERDICT_STOP:
+		break;
+	}
+	if (concurrent)
+		return exec_fail(e, "the plan stopped in a branch");
+	return exec_fail(e, "the plan stopped in step %s", q->steps[q->i ? q->i - 1 : 0]->name);
+}
+
+int
+exec_group_start(struct exec *e)
+{
+	struct group *gr = xcalloc(1, sizeof(*gr));
+
+	if (e->step->kind->concurrent)
+		par_init(&gr->g, e->run, e->step->kids, e->step->nkids);
+	else
+		seq_init(&gr->q, e->run, e->step->kids, e->step->nkids);
+	e->state = gr;
+	return exec_group_poll(e);
+}
+
+void
+exec_group_cancel(struct exec *e)
+{
+	struct group *gr = e->state;
+
+	if (!gr)
+		return;
+	if (e->step->kind->concurrent)
+		par_cancel(&gr->g);
+	else
+		seq_cancel(&gr->q);
+	free(gr->g.execs);
+	free(gr);
+	e->state = NULL;
+}
+
 /* ---- the run ---- */
 
 struct run *
 run_create(struct plan *p, char **params, int64_t deadline_ms)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
-	size_t i;
 
 	r->plan = p;
 	r->params = params;
-	r->secret = xcalloc(p->nparams + 1, sizeof(*r->secret));
-	for (i = 0; i < p->nparams; i++)
-		r->secret[i] = p->params[i].secret;
+	r->secret = plan_secret_mask(p);
 	r->results = xcalloc(p->nall + 1, sizeof(*r->results));
 	r->loop = loop_create();
 	r->deadline_ms = deadline_ms;
@@ -742,7 +860,7 @@ run_free(struct run *r)
 	for (i = 0; i < r->plan->nall; i++)
 		result_clear(&r->results[i]);
 	free(r->results);
-	run_free_params(r->plan, r->params);
+	resolve_free_params(r->plan, r->params);
 	free(r->secret);
 	free(r->why);
 	loop_free(r->loop);
@@ -762,7 +880,7 @@ run_drive(struct run *r, struct seq *q)
 		if ((sig = loop_signal(r->loop))) {
 			snprintf(why, sizeof(why), "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 			r->cancel_why = why;
-			seq_cancel(q, why);
+			seq_cancel(q);
 			r->code = 0;
 			run_stop(r, EXIT_SIGNAL_BASE + sig, NULL, why);
 			return VERDICT_STOP;
@@ -772,7 +890,7 @@ run_drive(struct run *r, struct seq *q)
 			return v;
 		if (now_ms() >= r->deadline) {
 			r->cancel_why = "stopped by the deadline";
-			seq_cancel(q, r->cancel_why);
+			seq_cancel(q);
 			run_stop(r, EXIT_DEADLINE, q->i < q->n ? q->steps[q->i] : NULL, "deadline exceeded");
 			return VERDICT_STOP;
 		}
@@ -780,29 +898,51 @@ run_drive(struct run *r, struct seq *q)
 	}
 }
 
+/* The summary's counts, in this order. A failure the plan went on from as its author asked
+ * (fail-policy continue or warn) is "tolerated" or "warned", never "failed": a run that did what
+ * was intended does not read as a failure. */
+enum tally {
+	TALLY_OK, TALLY_LOGGED, TALLY_FAILED, TALLY_TOLERATED, TALLY_WARNED, TALLY_SKIPPED, TALLY_NOT_RUN, NTALLY
+};
+
+static enum tally
+tally_of(const struct run *r, const struct step *s)
+{
+	const struct step *g;
+
+	switch (r->results[s->id].outcome) {
+	case OUTCOME_OK: return s->kind->quiet ? TALLY_LOGGED : TALLY_OK;
+	case OUTCOME_SKIPPED: return TALLY_SKIPPED;
+	case OUTCOME_NOT_RUN: return TALLY_NOT_RUN;
+	case OUTCOME_FAILED: break;
+	}
+	/* A nested failure without a policy of its own failed its group: it counts as the group. */
+	for (g = s; g && r->results[g->id].handled == POLICY_NONE && g->policy.kind == POLICY_NONE; g = g->parent)
+		;
+	if (!g || r->results[g->id].outcome != OUTCOME_FAILED)
+		return TALLY_FAILED;
+	return r->results[g->id].handled == POLICY_CONTINUE ? TALLY_TOLERATED :
+	    r->results[g->id].handled == POLICY_WARN ? TALLY_WARNED : TALLY_FAILED;
+}
+
 static void
 run_summary(struct run *r, int code)
 {
-	size_t counts[4] = {0}, i;
+	static const char *const names[NTALLY] = {"ok", "logged", "failed", "tolerated", "warned", "skipped",
+	    "not-run"};
+	static const char *const keys[NTALLY] = {"ok", "logged", "failed", "tolerated", "warned", "skipped", "not_run"};
+	size_t counts[NTALLY] = {0}, i;
 	struct buf b = {0}, extra = {0};
 	int64_t ms = now_ms() - r->start;
-	bool first = true;
 
 	for (i = 0; i < r->plan->nall; i++)
-		counts[r->results[i].outcome]++;
-	for (i = 1; i <= 3; i++) {
-		static const size_t order[] = {0, OUTCOME_OK, OUTCOME_FAILED, OUTCOME_SKIPPED};
-
-		if (!counts[order[i]])
-			continue;
-		buf_printf(&b, "%s%zu %s", first ? "" : ", ", counts[order[i]], outcome_names[order[i]]);
-		first = false;
+		counts[tally_of(r, r->plan->all[i])]++;
+	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld", code, (long long)ms);
+	for (i = 0; i < NTALLY; i++) {
+		buf_printf(&extra, ",\"%s\":%zu", keys[i], counts[i]);
+		if (counts[i])
+			buf_printf(&b, "%s%zu %s", b.len ? ", " : "", counts[i], names[i]);
 	}
-	if (counts[OUTCOME_NOT_RUN])
-		buf_printf(&b, "%s%zu not-run", first ? "" : ", ", counts[OUTCOME_NOT_RUN]);
-	buf_printf(&extra, "\"exit\":%d,\"ms\":%lld,\"ok\":%zu,\"failed\":%zu,\"skipped\":%zu,\"not_run\":%zu",
-	    code, (long long)ms, counts[OUTCOME_OK], counts[OUTCOME_FAILED], counts[OUTCOME_SKIPPED],
-	    counts[OUTCOME_NOT_RUN]);
 	if (code == 0)
 		log_event(NULL, "summary", extra.s, "plan %s succeeded in %lld ms: %s", r->plan->name, (long long)ms, b.s ? b.s : "");
 	else if (r->where)

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "http.h"
+#include "log.h"
 #include "node.h"
-#include "plan.h"
-#include "run.h"
+#include "step.h"
 #include "util.h"
 
 #define HTTP_DEFAULT_CONNECT_MS 3000
@@ -77,7 +77,8 @@ parse_status_item(const struct node *n, struct http_call *c, struct diag *d)
 		c->status[c->nstatus++].hi = (s[0] - '0') * 100 + 99;
 		return 0;
 	}
-	if (value_int(n, d, 100, 599, &code) < 0)
+	if (value_int(n, d, (long long)schema_range("http-call.expect-status")->min,
+	    (long long)schema_range("http-call.expect-status")->max, &code) < 0)
 		return -1;
 	c->status[c->nstatus].lo = c->status[c->nstatus].hi = (int)code;
 	c->nstatus++;
@@ -143,6 +144,38 @@ valid_token(const char *s)
 }
 
 static int
+key_casecmp(const void *a, const void *b)
+{
+	const struct node *x = *(const struct node *const *)a, *y = *(const struct node *const *)b;
+	int c = strcasecmp(x->str, y->str);
+
+	return c ? c : (x->line != y->line ? x->line - y->line : x->col - y->col);
+}
+
+/* Returns -1 (with an error) when a header name of map n is set twice: names are case-insensitive,
+ * and both values would be sent. Sorted, so that thousands of headers stay cheap. */
+static int
+headers_twice(const struct node *n, struct diag *d)
+{
+	size_t nkeys = n->nkids / 2, i;
+	const struct node **keys = xreallocarray(NULL, nkeys ? nkeys : 1, sizeof(*keys));
+	int rc = 0;
+
+	for (i = 0; i < nkeys; i++)
+		keys[i] = n->kids[2 * i];
+	qsort(keys, nkeys, sizeof(*keys), key_casecmp);
+	for (i = 1; i < nkeys && rc == 0; i++) {
+		if (strcasecmp(keys[i - 1]->str, keys[i]->str) == 0) {
+			diag_at(d, keys[i], "header '%s' is set twice (first as '%s' at line %d); header names are "
+			    "case-insensitive", keys[i]->str, keys[i - 1]->str, keys[i - 1]->line);
+			rc = -1;
+		}
+	}
+	free(keys);
+	return rc;
+}
+
+static int
 load_headers(struct step *s, const struct node *n, struct http_call *c, struct load_ctx *lc)
 {
 	size_t i;
@@ -151,12 +184,18 @@ load_headers(struct step *s, const struct node *n, struct http_call *c, struct l
 		diag_at(lc->d, n, "headers must be a mapping of names to values");
 		return -1;
 	}
+	if (headers_twice(n, lc->d) < 0)
+		return -1;
 	for (i = 0; i + 1 < n->nkids; i += 2) {
 		const struct node *k = n->kids[i];
 		struct http_header_tmpl *h;
 
 		if (!valid_token(k->str)) {
 			diag_at(lc->d, k, "'%s' is not a valid header name", k->str);
+			return -1;
+		}
+		if (strcasecmp(k->str, "content-length") == 0 || strcasecmp(k->str, "transfer-encoding") == 0) {
+			diag_at(lc->d, k, "header '%s' is set from the body: leave it out", k->str);
 			return -1;
 		}
 		c->headers = xgrow(c->headers, c->nheaders, sizeof(*c->headers));
@@ -223,6 +262,12 @@ load_json(struct step *s, const struct node *n, struct http_call *c, struct load
 		c->json_strings[c->njson] = plan_tmpl(lc, s, n, TTYPE_STRING);
 		return c->json_strings[c->njson++] ? 0 : -1;
 	}
+	for (i = 0; n->type == NODE_MAP && i < n->nkids; i += 2) {
+		if (memchr(n->kids[i]->str, '\0', n->kids[i]->len)) {
+			diag_at(lc->d, n->kids[i], "strings may not contain a NUL character");
+			return -1;
+		}
+	}
 	for (i = n->type == NODE_MAP ? 1 : 0; i < n->nkids; i += n->type == NODE_MAP ? 2 : 1)
 		if (load_json(s, n->kids[i], c, lc) < 0)
 			return -1;
@@ -260,7 +305,7 @@ load_tls(const struct node *n, struct http_call *c, struct diag *d)
 	return rc;
 }
 
-static void *
+static int
 http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
 	struct http_call *c;
@@ -269,8 +314,8 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 
 	/* Unknown keys are reported but do not stop loading, so later checks still run. */
 	if (!schema_check(v, http_call_keys, "http-call", lc->d) && v->type != NODE_MAP)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
+		return -1;
+	c = s->data = xcalloc(1, sizeof(*c));
 	c->max_body = HTTP_DEFAULT_MAX_BODY;
 	if (node_get(v, "url") && !(c->url = plan_tmpl(lc, s, node_get(v, "url"), TTYPE_URL)))
 		rc = -1;
@@ -310,11 +355,7 @@ http_call_load(struct step *s, const struct node *v, struct load_ctx *lc)
 		diag_at(lc->d, node_get(v, "unix-socket"), "unix-socket needs a path");
 		rc = -1;
 	}
-	if (rc < 0 || !c->url) {
-		http_call_free(c);
-		return NULL;
-	}
-	return c;
+	return rc < 0 || !c->url ? -1 : 0;
 }
 
 static const char *
@@ -351,6 +392,18 @@ http_call_has_field(const struct step *s, const char *field)
 	    (strncmp(field, "headers.", 8) == 0 && field[8]);
 }
 
+static size_t
+http_call_fields(const struct step *s, const char **names, size_t max)
+{
+	static const char *const fields[] = {"status", "body", "time", "headers.NAME"};
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < LEN(fields) && i < max; i++)
+		names[i] = fields[i];
+	return i;
+}
+
 static void
 http_call_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
 {
@@ -364,11 +417,30 @@ http_call_describe(const struct step *s, const struct tmpl_env *env, struct buf 
 	}
 }
 
+/* What renders the templates of a request: the run (e), or explain's environment (env). */
+struct renderer {
+	struct exec *e;
+	const struct tmpl_env *env;
+};
+
+static int
+render(const struct renderer *r, const struct tmpl *t, struct buf *out)
+{
+	char *err = NULL;
+
+	if (r->e)
+		return exec_render(r->e, t, out);
+	if (tmpl_render(t, r->env, out, &err) < 0)
+		buf_adds(out, "?");
+	free(err);
+	return 0;
+}
+
 /* Renders the JSON body: the YAML value with its string leaves rendered as templates. */
 static int
-render_json(struct exec *e, const struct node *n, size_t *next, struct buf *out)
+render_json(const struct http_call *c, const struct renderer *r, const struct node *n, size_t *next,
+    struct buf *out)
 {
-	const struct http_call *c = e->step->data;
 	struct buf s = {0};
 	size_t i;
 
@@ -378,7 +450,7 @@ render_json(struct exec *e, const struct node *n, size_t *next, struct buf *out)
 			buf_adds(out, n->str);
 			return 0;
 		}
-		if (exec_render(e, c->json_strings[(*next)++], &s) < 0)
+		if (render(r, c->json_strings[(*next)++], &s) < 0)
 			return -1;
 		json_escape(out, s.s, s.len);
 		buf_free(&s);
@@ -391,13 +463,40 @@ render_json(struct exec *e, const struct node *n, size_t *next, struct buf *out)
 				buf_addc(out, n->type == NODE_MAP && i % 2 ? ':' : ',');
 			if (n->type == NODE_MAP && i % 2 == 0)
 				json_escape(out, n->kids[i]->str, n->kids[i]->len);
-			else if (render_json(e, n->kids[i], next, out) < 0)
+			else if (render_json(c, r, n->kids[i], next, out) < 0)
 				return -1;
 		}
 		buf_addc(out, n->type == NODE_SEQ ? ']' : '}');
 		return 0;
 	}
 	return 0;
+}
+
+/* For explain and --dry-run: the request's headers and body, one line each (secrets masked by
+ * env and by the log's mask). */
+static void
+http_call_details(const struct step *s, const struct tmpl_env *env, struct buf *out)
+{
+	const struct http_call *c = s->data;
+	const struct renderer r = {.env = env};
+	struct buf v = {0};
+	size_t i, next = 0;
+
+	for (i = 0; i < c->nheaders; i++) {
+		buf_printf(out, "header %s: ", c->headers[i].name);
+		render(&r, c->headers[i].value, out);
+		buf_addc(out, '\n');
+	}
+	if (c->body)
+		render(&r, c->body, &v);
+	else if (c->json)
+		render_json(c, &r, c->json, &next, &v);
+	if (c->body || c->json) {
+		buf_adds(out, c->body ? "body: '" : "json: ");
+		log_excerpt(out, v.s ? v.s : "", v.len, LOG_EXCERPT_MAX);
+		buf_adds(out, c->body ? "'\n" : "\n");
+	}
+	buf_free(&v);
 }
 
 static int
@@ -433,7 +532,7 @@ http_call_start(struct exec *e)
 	struct http_call_state *st = xcalloc(1, sizeof(*st));
 	struct http_request req = {0};
 	struct buf url = {0}, body = {0}, shown = {0};
-	struct tmpl_env env = run_tmpl_env(e->run, true);
+	struct tmpl_env env = exec_tmpl_env(e, true);
 	const char *why;
 	char *err = NULL;
 	size_t next = 0;
@@ -454,7 +553,7 @@ http_call_start(struct exec *e)
 	}
 	if (build_headers(e, st) < 0 ||
 	    (c->body && exec_render(e, c->body, &body) < 0) ||
-	    (c->json && render_json(e, c->json, &next, &body) < 0)) {
+	    (c->json && render_json(c, &(struct renderer){.e = e}, c->json, &next, &body) < 0)) {
 		rc = EXEC_FAILED;
 		goto out;
 	}
@@ -475,7 +574,7 @@ http_call_start(struct exec *e)
 	req.client_key = c->client_key;
 	req.insecure = c->insecure;
 	req.unix_socket = c->unix_socket;
-	st->h = http_start(e->run->loop, &req, &err);
+	st->h = http_start(exec_loop(e), &req, &err);
 	if (!st->h) {
 		rc = exec_fail(e, "%s", err);
 		free(err);
@@ -560,6 +659,11 @@ http_call_poll(struct exec *e)
 	if (status_ok(c, res->status))
 		return EXEC_OK;
 	describe_expected(c, &want);
+	if (res->body_len) {
+		buf_adds(&want, "; the reply: '");
+		log_excerpt(&want, res->body, res->body_len, LOG_EXCERPT_MAX);
+		buf_addc(&want, '\'');
+	}
 	exec_fail(e, "expected status %s", want.s);
 	buf_free(&want);
 	return EXEC_FAILED;
@@ -603,10 +707,13 @@ http_call_free(void *data)
 
 const struct step_kind step_http_call_kind = {
 	.name = "http-call",
+	.keys = http_call_keys,
 	.load = http_call_load,
 	.worst = http_call_worst,
 	.need = http_call_need,
 	.has_field = http_call_has_field,
+	.fields = http_call_fields,
+	.details = http_call_details,
 	.describe = http_call_describe,
 	.start = http_call_start,
 	.poll = http_call_poll,

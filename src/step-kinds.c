@@ -2,11 +2,13 @@
  * Makefile.am. */
 #include <stddef.h>
 
-#include "plan.h"
+#include "step.h"
 
 extern const struct step_kind step_http_call_kind;
 extern const struct step_kind step_port_check_kind;
 extern const struct step_kind step_expect_regex_kind;
+extern const struct step_kind step_expect_json_kind;
+extern const struct step_kind step_log_kind;
 extern const struct step_kind step_sleep_kind;
 extern const struct step_kind step_steps_kind;
 extern const struct step_kind step_parallel_kind;
@@ -15,6 +17,8 @@ const struct step_kind *const step_kinds[] = {
 	&step_http_call_kind,
 	&step_port_check_kind,
 	&step_expect_regex_kind,
+	&step_expect_json_kind,
+	&step_log_kind,
 	&step_sleep_kind,
 	&step_steps_kind,
 	&step_parallel_kind,

@@ -5,14 +5,12 @@
 #include <string.h>
 
 #include "http.h"
-#include "loop.h"
 #include "node.h"
-#include "plan.h"
-#include "run.h"
 #include "sockets.h"
+#include "step.h"
 #include "util.h"
 
-#define PORT_MAX SOCKETS_MAX_PORTS
+#define PORT_MAX (SOCKETS_MAX_PORTS < STEP_PORTS_MAX ? SOCKETS_MAX_PORTS : STEP_PORTS_MAX)
 #define PROBE_DEFAULT_TIMEOUT_MS 3000
 
 static const struct schema_key port_check_keys[] = {
@@ -24,8 +22,7 @@ static const struct schema_key port_check_keys[] = {
 enum port_family { FAMILY_ANY, FAMILY_IPV4, FAMILY_IPV6 };
 
 struct port_check {
-	int ports[PORT_MAX];
-	size_t nports;
+	struct step_ports ports;
 	bool closed;                 /* state: closed */
 	bool check_state;            /* state applies (always, unless only established was given) */
 	enum port_family family;
@@ -36,31 +33,10 @@ struct port_check {
 
 struct port_probe_state {
 	struct http *probes[PORT_MAX];
+	int ports[PORT_MAX];
 };
 
 static const char *const family_names[] = {"any", "ipv4", "ipv6"};
-
-static int
-load_ports(const struct node *n, struct port_check *c, struct diag *d)
-{
-	size_t i, count = n->type == NODE_SEQ ? n->nkids : 1;
-	long long p;
-
-	if (n->type == NODE_SEQ && n->nkids == 0) {
-		diag_at(d, n, "ports needs at least one port");
-		return -1;
-	}
-	if (count > PORT_MAX) {
-		diag_at(d, n, "at most %d ports in one port-check", PORT_MAX);
-		return -1;
-	}
-	for (i = 0; i < count; i++) {
-		if (value_int(n->type == NODE_SEQ ? n->kids[i] : n, d, 1, 65535, &p) < 0)
-			return -1;
-		c->ports[c->nports++] = (int)p;
-	}
-	return 0;
-}
 
 static int
 load_choice(const struct node *n, const char *const *names, size_t count, int *out, struct diag *d)
@@ -77,9 +53,7 @@ load_choice(const struct node *n, const char *const *names, size_t count, int *o
 	return -1;
 }
 
-static void port_check_free(void *data);
-
-static void *
+static int
 port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
 	static const char *const states[] = {"listening", "closed"};
@@ -88,14 +62,15 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	int rc = 0, choice = 0;
 
 	if (!schema_check(v, port_check_keys, "port-check", lc->d) && v->type != NODE_MAP)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
+		return -1;
+	c = s->data = xcalloc(1, sizeof(*c));
 	c->established = -1;
 	c->check_state = true;
 	if (!!node_get(v, "port") == !!node_get(v, "ports")) {
 		diag_at(lc->d, v, "port-check needs port or ports (one of them)");
 		rc = -1;
-	} else if (load_ports(node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), c, lc->d) < 0) {
+	} else if (step_ports_load(s, node_get(v, "port") ? node_get(v, "port") : node_get(v, "ports"), &c->ports,
+	    PORT_MAX, "port-check", lc) < 0) {
 		rc = -1;
 	}
 	if ((n = node_get(v, "state"))) {
@@ -109,7 +84,8 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 		c->family = (enum port_family)choice;
 	}
 	if ((n = node_get(v, "established"))) {
-		if (value_int(n, lc->d, 0, 1000000, &c->established) < 0)
+		if (value_int(n, lc->d, (long long)schema_range("port-check.established")->min,
+		    (long long)schema_range("port-check.established")->max, &c->established) < 0)
 			rc = -1;
 		c->check_state = node_get(v, "state") != NULL;
 	}
@@ -131,11 +107,7 @@ port_check_load(struct step *s, const struct node *v, struct load_ctx *lc)
 	}
 	if ((n = node_get(v, "timeout")) && !(c->timeout = plan_tmpl(lc, s, n, TTYPE_TIMEOUT)))
 		rc = -1;
-	if (rc < 0) {
-		port_check_free(c);
-		return NULL;
-	}
-	return c;
+	return rc;
 }
 
 static int64_t
@@ -147,22 +119,11 @@ port_check_worst(const struct step *s)
 }
 
 static void
-port_list(const struct port_check *c, struct buf *out)
-{
-	size_t i;
-
-	buf_adds(out, c->nports > 1 ? "ports " : "port ");
-	for (i = 0; i < c->nports; i++)
-		buf_printf(out, "%s%d", i ? ", " : "", c->ports[i]);
-}
-
-static void
 port_check_describe(const struct step *s, const struct tmpl_env *env, struct buf *out)
 {
 	const struct port_check *c = s->data;
 
-	(void)env;
-	port_list(c, out);
+	step_ports_describe(&c->ports, env, out);
 	if (c->host)
 		buf_printf(out, " on %s", c->host);
 	if (c->check_state)
@@ -178,9 +139,10 @@ check_local(struct exec *e)
 {
 	const struct port_check *c = e->step->data;
 	struct socket_counts counts[PORT_MAX];
+	int ports[PORT_MAX];
 	struct sockets_query q = {
-		.ports = c->ports,
-		.nports = c->nports,
+		.ports = ports,
+		.nports = c->ports.n,
 		.ipv4 = c->family != FAMILY_IPV6,
 		.ipv6 = c->family != FAMILY_IPV4,
 		.established = c->established >= 0,
@@ -194,19 +156,20 @@ check_local(struct exec *e)
 	 * earlier http-call to the app), which also lets the app see them go; sockets_count leaves
 	 * out any that a transfer still running elsewhere kept open. */
 	if (c->established >= 0)
-		loop_close_idle(e->run->loop);
+		http_close_idle(exec_loop(e));
+	step_ports_values(&c->ports, ports);
 	sockets_count(&q, counts);
-	port_list(c, &what);
-	for (i = 0; i < c->nports && rc == EXEC_OK; i++) {
+	step_ports_describe(&c->ports, NULL, &what);
+	for (i = 0; i < c->ports.n && rc == EXEC_OK; i++) {
 		int listen = counts[i].listen, est = counts[i].established;
 
 		if (c->check_state && !c->closed && !listen)
-			rc = exec_fail(e, "port %d is not listening%s%s", c->ports[i],
+			rc = exec_fail(e, "port %d is not listening%s%s", ports[i],
 			    c->family != FAMILY_ANY ? " on " : "", c->family != FAMILY_ANY ? family_names[c->family] : "");
 		else if (c->check_state && c->closed && listen)
-			rc = exec_fail(e, "port %d is listening", c->ports[i]);
+			rc = exec_fail(e, "port %d is listening", ports[i]);
 		else if (c->established >= 0 && est > c->established)
-			rc = exec_fail(e, "port %d has %d established connection%s (at most %lld wanted)", c->ports[i],
+			rc = exec_fail(e, "port %d has %d established connection%s (at most %lld wanted)", ports[i],
 			    est, est == 1 ? "" : "s", c->established);
 	}
 	if (rc == EXEC_OK)
@@ -225,33 +188,33 @@ port_check_poll(struct exec *e)
 	size_t i, ok = 0;
 	const struct http_response *res;
 
-	for (i = 0; i < c->nports; i++) {
+	for (i = 0; i < c->ports.n; i++) {
 		res = http_response(st->probes[i]);
 		if (!res->done)
 			return EXEC_RUNNING;
 	}
-	for (i = 0; i < c->nports; i++) {
+	for (i = 0; i < c->ports.n; i++) {
 		res = http_response(st->probes[i]);
 		if (res->curl_code == 0)
 			ok++;
 		else if (res->timed_out && e->clipped)
 			e->by_deadline = true;
 	}
-	if (c->closed ? ok == 0 : ok == c->nports) {
+	if (c->closed ? ok == 0 : ok == c->ports.n) {
 		struct buf what = {0};
 
-		port_list(c, &what);
+		step_ports_describe(&c->ports, NULL, &what);
 		exec_detail(e, "%s on %s %s", what.s, c->host, c->closed ? "closed" :
-		    c->nports > 1 ? "accept connections" : "accepts connections");
+		    c->ports.n > 1 ? "accept connections" : "accepts connections");
 		buf_free(&what);
 		return EXEC_OK;
 	}
-	for (i = 0; i < c->nports; i++) {
+	for (i = 0; i < c->ports.n; i++) {
 		res = http_response(st->probes[i]);
 		if (c->closed && res->curl_code == 0)
-			return exec_fail(e, "%s:%d accepts connections", c->host, c->ports[i]);
+			return exec_fail(e, "%s:%d accepts connections", c->host, st->ports[i]);
 		if (!c->closed && res->curl_code)
-			return exec_fail(e, "cannot connect to %s:%d: %s", c->host, c->ports[i], res->error);
+			return exec_fail(e, "cannot connect to %s:%d: %s", c->host, st->ports[i], res->error);
 	}
 	return EXEC_FAILED;
 }
@@ -273,10 +236,11 @@ port_check_start(struct exec *e)
 	req.connect_only = true;
 	req.connect_timeout = req.timeout = exec_clip(e, tmpl_ms(c->timeout, PROBE_DEFAULT_TIMEOUT_MS));
 	req.max_body = 1;
-	for (i = 0; i < c->nports; i++) {
-		snprintf(url, sizeof(url), "http://%s%s%s:%d/", v6 ? "[" : "", c->host, v6 ? "]" : "", c->ports[i]);
+	step_ports_values(&c->ports, st->ports);
+	for (i = 0; i < c->ports.n; i++) {
+		snprintf(url, sizeof(url), "http://%s%s%s:%d/", v6 ? "[" : "", c->host, v6 ? "]" : "", st->ports[i]);
 		req.url = url;
-		st->probes[i] = http_start(e->run->loop, &req, &err);
+		st->probes[i] = http_start(exec_loop(e), &req, &err);
 		if (!st->probes[i]) {
 			int rc = exec_fail(e, "%s", err);
 
@@ -312,6 +276,7 @@ port_check_free(void *data)
 
 const struct step_kind step_port_check_kind = {
 	.name = "port-check",
+	.keys = port_check_keys,
 	.load = port_check_load,
 	.worst = port_check_worst,
 	.describe = port_check_describe,

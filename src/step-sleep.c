@@ -3,8 +3,7 @@
 
 #include "loop.h"
 #include "node.h"
-#include "plan.h"
-#include "run.h"
+#include "step.h"
 #include "util.h"
 
 struct sleep_step {
@@ -15,17 +14,17 @@ struct sleep_state {
 	int64_t until;
 };
 
-static void *
+static int
 sleep_load(struct step *s, const struct node *v, struct load_ctx *lc)
 {
-	struct sleep_step *sl;
 	struct tmpl *t = plan_tmpl(lc, s, v, TTYPE_DURATION);
+	struct sleep_step *sl;
 
 	if (!t)
-		return NULL;
-	sl = xcalloc(1, sizeof(*sl));
+		return -1;
+	sl = s->data = xcalloc(1, sizeof(*sl));
 	sl->duration = t;
-	return sl;
+	return 0;
 }
 
 static int64_t
@@ -48,6 +47,17 @@ sleep_describe(const struct step *s, const struct tmpl_env *env, struct buf *out
 }
 
 static int
+sleep_poll(struct exec *e)
+{
+	struct sleep_state *st = e->state;
+
+	if (now_ms() >= st->until)
+		return EXEC_OK;
+	loop_wake_at(exec_loop(e), st->until);
+	return EXEC_RUNNING;
+}
+
+static int
 sleep_start(struct exec *e)
 {
 	const struct sleep_step *sl = e->step->data;
@@ -58,18 +68,7 @@ sleep_start(struct exec *e)
 	st->until = now_ms() + tmpl_ms(sl->duration, 0);
 	fmt_duration(d, sizeof(d), tmpl_ms(sl->duration, 0));
 	exec_detail(e, "slept %s", d);
-	return e->step->kind->poll(e);
-}
-
-static int
-sleep_poll(struct exec *e)
-{
-	struct sleep_state *st = e->state;
-
-	if (now_ms() >= st->until)
-		return EXEC_OK;
-	loop_wake_at(e->run->loop, st->until);
-	return EXEC_RUNNING;
+	return sleep_poll(e);
 }
 
 static void

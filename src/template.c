@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "http.h"
 #include "node.h"
 #include "template.h"
 #include "util.h"
@@ -84,7 +85,11 @@ parse_ref(const struct node *n, int off, const char *s, const char *e, struct tm
 		free(ref);
 		return -1;
 	}
-	if (strncmp(ref, "env.", 4) == 0) {
+	if (strncmp(ref, "env.", 4) == 0 && !ref[4]) {
+		tmpl_error(n, off, d, "'${%s}': expected ${env.NAME}", ref);
+		free(ref);
+		return -1;
+	} else if (strncmp(ref, "env.", 4) == 0) {
 		p->ref = TREF_ENV;
 		p->text = xstrdup(ref + 4);
 	} else if (strncmp(ref, "steps.", 6) == 0) {
@@ -139,6 +144,11 @@ tmpl_parse(const struct node *n, enum tmpl_type type, struct diag *d)
 
 	t->node = n;
 	t->type = type;
+	if ((p = memchr(s, '\0', n->len))) {
+		tmpl_error(n, (int)(p - s), d, "%s", "strings may not contain a NUL character");
+		tmpl_free(t);
+		return NULL;
+	}
 	while (s < end) {
 		p = memchr(s, '$', (size_t)(end - s));
 		if (!p) {
@@ -187,26 +197,6 @@ tmpl_is_literal(const struct tmpl *t)
 }
 
 void
-tmpl_urlencode(struct buf *out, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~') {
-			buf_addc(out, (char)c);
-		} else {
-			buf_addc(out, '%');
-			buf_addc(out, hex[c >> 4]);
-			buf_addc(out, hex[c & 15]);
-		}
-	}
-}
-
-void
 tmpl_base64(struct buf *out, const char *s, size_t n)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -242,7 +232,7 @@ apply_filters(const struct tmpl_part *p, const char *v, size_t n, struct buf *ou
 		b.len = 0;
 		buf_add(&b, "", 0);
 		switch (p->filters[i]) {
-		case TFILTER_URLENCODE: tmpl_urlencode(&b, a.s, a.len); break;
+		case TFILTER_URLENCODE: http_urlencode(&b, a.s, a.len); break;
 		case TFILTER_BASE64: tmpl_base64(&b, a.s, a.len); break;
 		case TFILTER_JSON: json_escape(&b, a.s, a.len); break;
 		}
@@ -334,7 +324,7 @@ tmpl_check_value(struct tmpl *t, const char *s, size_t len)
 			return "only http:// and https:// URLs are allowed";
 		if (!s[strncasecmp(s, "http://", 7) == 0 ? 7 : 8])
 			return "URL has no host";
-		return NULL;
+		return http_check_url(s);
 	case TTYPE_HEADER:
 		return strlen(s) != len || strpbrk(s, "\r\n") ? "header values cannot contain CR, LF or NUL" : NULL;
 	case TTYPE_DURATION:
@@ -352,6 +342,25 @@ tmpl_check_value(struct tmpl *t, const char *s, size_t len)
 		return NULL;
 	}
 	return NULL;
+}
+
+int
+tmpl_check_rendered(struct tmpl *t, const struct tmpl_env *env, const char *s, size_t len, const char *how,
+    struct diag *d)
+{
+	struct tmpl_env redacted = *env;
+	struct buf shown = {0};
+	const char *why = tmpl_check_value(t, s, len);
+	char *err = NULL;
+
+	if (!why)
+		return 0;
+	redacted.redact = true;
+	tmpl_render(t, &redacted, &shown, &err);
+	diag_at(d, t->node, "'%s'%s: %s", shown.s ? shown.s : "", how, why);
+	buf_free(&shown);
+	free(err);
+	return -1;
 }
 
 int64_t

@@ -1,5 +1,6 @@
 /* util.c: allocation, buffers, clocks and string helpers shared by every module. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,19 @@ xgrow(void *p, size_t n, size_t size)
 	if (n >= 4 && (n & (n - 1)) == 0)
 		return xreallocarray(p, n * 2, size);
 	return p;
+}
+
+uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 char *
@@ -195,6 +209,10 @@ fmt_duration(char *out, size_t size, int64_t ms)
 		snprintf(out, size, "%lldm", (long long)(ms / 60000));
 	else if (ms % 1000 == 0)
 		snprintf(out, size, "%llds", (long long)(ms / 1000));
+	else if (ms > 1000 && ms % 100 == 0)
+		snprintf(out, size, "%lld.%llds", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+	else if (ms > 1000 && ms % 10 == 0)
+		snprintf(out, size, "%lld.%02llds", (long long)(ms / 1000), (long long)(ms % 1000 / 10));
 	else if (ms > 1000)
 		snprintf(out, size, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
 	else
@@ -227,8 +245,7 @@ edit_distance(const char *a, const char *b)
 	return row[lb] > 99 ? 99 : row[lb];
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid. */
-static size_t
+size_t
 utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
@@ -257,6 +274,33 @@ utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t
+utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/* True for code points that break or hide lines in logs and terminals: C1 controls and the Unicode
+ * line and paragraph separators (the C0 ones are escaped by their byte). */
+static bool
+breaks_line(const unsigned char *s, size_t len)
+{
+	return (len == 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) ||
+	    (len == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9));
+}
+
+/* The code point of the 2- or 3-byte sequence s (for breaks_line sequences). */
+static unsigned
+code_point(const unsigned char *s, size_t len)
+{
+	return len == 2 ? ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu) :
+	    ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+}
+
 void
 json_escape(struct buf *b, const char *s, size_t n)
 {
@@ -264,23 +308,25 @@ json_escape(struct buf *b, const char *s, size_t n)
 
 	buf_addc(b, '"');
 	for (i = 0; i < n; i += len) {
-		unsigned char c = (unsigned char)s[i];
+		const unsigned char *u = (const unsigned char *)s + i;
 
-		len = utf8_len((const unsigned char *)s + i, n - i);
+		len = utf8_len(u, n - i);
 		if (len == 0) {
 			buf_adds(b, "\\ufffd");
 			len = 1;
 			continue;
 		}
-		switch (c) {
+		switch (u[0]) {
 		case '"': buf_adds(b, "\\\""); break;
 		case '\\': buf_adds(b, "\\\\"); break;
 		case '\n': buf_adds(b, "\\n"); break;
 		case '\r': buf_adds(b, "\\r"); break;
 		case '\t': buf_adds(b, "\\t"); break;
 		default:
-			if (c < 0x20 || c == 0x7f)
-				buf_printf(b, "\\u%04x", c);
+			if (u[0] < 0x20 || u[0] == 0x7f)
+				buf_printf(b, "\\u%04x", u[0]);
+			else if (breaks_line(u, len))
+				buf_printf(b, "\\u%04x", code_point(u, len));
 			else
 				buf_add(b, s + i, len);
 		}
@@ -291,16 +337,25 @@ json_escape(struct buf *b, const char *s, size_t n)
 void
 text_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t n = strlen(s), i, len;
 
-		if (c == '\n')
+	for (i = 0; i < n; i += len) {
+		const unsigned char *u = (const unsigned char *)s + i;
+
+		len = utf8_len(u, n - i);
+		if (len == 0) {
+			buf_printf(b, "\\x%02x", u[0]);
+			len = 1;
+		} else if (u[0] == '\n') {
 			buf_adds(b, "\\n");
-		else if (c == '\r')
+		} else if (u[0] == '\r') {
 			buf_adds(b, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\x%02x", c);
-		else
-			buf_addc(b, (char)c);
+		} else if (u[0] < 0x20 || u[0] == 0x7f) {
+			buf_printf(b, "\\x%02x", u[0]);
+		} else if (breaks_line(u, len)) {
+			buf_printf(b, "\\u%04x", code_point(u, len));
+		} else {
+			buf_add(b, s + i, len);
+		}
 	}
 }

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "budget.h"
+#include "check.h"
+#include "load.h"
 #include "diag.h"
 #include "manifest.h"
 #include "node.h"
@@ -15,6 +17,7 @@
 #include "report.h"
 #include "util.h"
 #include "validate.h"
+#include "value.h"
 
 struct validation {
 	const struct validate_options *o;
@@ -34,8 +37,13 @@ static struct plan *
 check_plan(const struct validation *v, const char *file, struct node **docs, size_t ndocs, struct diag *d,
     struct budget *b)
 {
-	struct plan *p = plan_from_docs(file, docs, ndocs, d);
+	size_t before = d->n;
+	struct plan *p = plan_load(file, docs, ndocs, d);
 
+	if (plan_check(p, d) < 0 || d->n > before) {
+		plan_free(p);
+		p = NULL;
+	}
 	if (p) {
 		*b = budget_of(p, v->o->grace, v->o->reserve, -1);
 		budget_check(p, b, d);
@@ -90,7 +98,23 @@ validate_manifest(struct validation *v, const char *file, struct node **docs, si
 	free(mps);
 }
 
-/* Validates one file; in_dir: YAML that is neither a plan nor a manifest is skipped, not an error. */
+/* Returns the key of map root that makes it look like a plan with a broken header (a near-miss of
+ * "stopplan", or a top-level "steps" or "finally"), or NULL. */
+static const struct node *
+near_plan_key(const struct node *root)
+{
+	const struct node *k = plan_near_header(root);
+	size_t i;
+
+	for (i = 0; !k && root && root->type == NODE_MAP && i + 1 < root->nkids; i += 2)
+		if (root->kids[i]->type == NODE_SCALAR &&
+		    (strcmp(root->kids[i]->str, "steps") == 0 || strcmp(root->kids[i]->str, "finally") == 0))
+			k = root->kids[i];
+	return k;
+}
+
+/* Validates one file; in_dir: YAML that is neither a plan nor a manifest is skipped, not an error,
+ * unless it looks like a plan with a broken header. */
 static void
 validate_file(struct validation *v, const char *path, bool in_dir)
 {
@@ -101,6 +125,7 @@ validate_file(struct validation *v, const char *path, bool in_dir)
 	struct plan *p = NULL;
 	struct budget b;
 	struct report_item it = {0};
+	const struct node *k;
 
 	diag_init(&d, strcmp(path, "-") == 0 ? "<stdin>" : path);
 	it.file = d.file;
@@ -109,14 +134,21 @@ validate_file(struct validation *v, const char *path, bool in_dir)
 	} else if (!(ndocs && plan_is_plan(docs[0])) && manifest_is_manifest(docs, ndocs)) {
 		validate_manifest(v, d.file, docs, ndocs);
 		node_free_docs(docs, ndocs);
+	} else if (in_dir && !(ndocs && plan_is_plan(docs[0])) && (k = near_plan_key(docs[0]))) {
+		if (strcmp(k->str, "steps") == 0 || strcmp(k->str, "finally") == 0) {
+			diag_at(&d, k, "looks like a plan ('%s') but has no top-level 'stopplan: 1' key", k->str);
+			report_plan(v, &it, &d, NULL, NULL);
+			node_free_docs(docs, ndocs);
+		} else {
+			p = check_plan(v, path, docs, ndocs, &d, &b);
+			report_plan(v, &it, &d, p, &b);
+		}
 	} else if (in_dir && !(ndocs && plan_is_plan(docs[0]))) {
 		it.status = REPORT_SKIPPED;
 		it.reason = "not a plan";
 		report_add(&v->report, &it);
 		node_free_docs(docs, ndocs);
 	} else {
-		if (ndocs && docs[0]->type == NODE_MAP && !plan_is_plan(docs[0]))
-			diag_at(&d, docs[0], "not a plan: no top-level 'stopplan' key");
 		p = check_plan(v, path, docs, ndocs, &d, &b);
 		report_plan(v, &it, &d, p, &b);
 	}
@@ -144,6 +176,7 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 		validate_file(v, path, in_dir);
 		return;
 	}
+	v->report.summary = true;
 	if (!(dir = opendir(path))) {
 		struct diag d;
 		struct report_item it = {.file = path};
@@ -161,7 +194,9 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 		names[n++] = xasprintf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), name_cmp);
+	/* An empty directory leaves names NULL, which qsort may not be given. */
+	if (n > 0)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		if (stat(names[i], &st) == 0 && (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && has_yaml_suffix(names[i]))))
 			validate_path(v, names[i], true);
@@ -170,15 +205,36 @@ validate_path(struct validation *v, const char *path, bool in_dir)
 	free(names);
 }
 
+/* A directory that holds no plan at all is an error: validate must not pass without checking one. */
+static void
+no_plan_in(struct validation *v, const char *dir, size_t skipped)
+{
+	struct diag d;
+	struct report_item it = {.file = dir};
+
+	diag_init(&d, dir);
+	diag_error(&d, 0, 0, "no plan found in this directory (%zu file%s skipped)", skipped,
+	    skipped == 1 ? "" : "s");
+	report_plan(v, &it, &d, NULL, NULL);
+	diag_free(&d);
+}
+
 size_t
 validate_paths(char *const *paths, size_t n, const struct validate_options *o)
 {
 	struct validation v = {.o = o};
-	size_t i;
+	size_t i, plans, skipped;
+	struct stat st;
 
 	report_init(&v.report, o->format);
-	for (i = 0; i < n; i++)
+	v.report.summary = n > 1;
+	for (i = 0; i < n; i++) {
+		plans = v.report.nok + v.report.ninvalid;
+		skipped = v.report.nskipped;
 		validate_path(&v, paths[i], o->skip_non_plans);
+		if (v.report.nok + v.report.ninvalid == plans && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			no_plan_in(&v, paths[i], v.report.nskipped - skipped);
+	}
 	report_finish(&v.report);
 	return v.report.ninvalid;
 }

@@ -61,15 +61,18 @@ value_parse_duration(const char *s, int64_t *ms, const char **err)
 {
 	const char *p = s;
 	double num = 0, scale = 1000;
-	size_t ndig = 0, nfrac = 0;
+	size_t ndig = 0, nsig = 0, nfrac = 0;
 
 	if (*p == '-') {
 		*err = "durations cannot be negative";
 		return -1;
 	}
-	for (; *p >= '0' && *p <= '9'; p++, ndig++)
-		if (ndig < 12)
+	for (; *p >= '0' && *p <= '9'; p++, ndig++) {
+		if (nsig || *p != '0')
+			nsig++;
+		if (nsig < 12)
 			num = num * 10 + (*p - '0');
+	}
 	if (*p == '.') {
 		double f = 0.1;
 
@@ -78,7 +81,7 @@ value_parse_duration(const char *s, int64_t *ms, const char **err)
 		if (nfrac == 0)
 			goto bad;
 	}
-	if (ndig == 0 || ndig > 9)
+	if (ndig == 0)
 		goto bad;
 	if (strcmp(p, "ms") == 0)
 		scale = 1;
@@ -91,7 +94,8 @@ value_parse_duration(const char *s, int64_t *ms, const char **err)
 	else
 		goto bad;
 	num = num * scale;
-	if (num > (double)DURATION_MAX_MS) {
+	/* Ten significant digits are over 24h in any unit, however many follow. */
+	if (nsig > 9 || num > (double)DURATION_MAX_MS) {
 		*err = "durations are at most 24h";
 		return -1;
 	}
@@ -184,57 +188,4 @@ value_string(const struct node *n, struct diag *d, const char *what)
 		return NULL;
 	}
 	return xstrdup(n->str);
-}
-
-const char *
-schema_suggest(const char *s, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	int bestd = 3, dist;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dist = edit_distance(s, names[i]);
-		if (dist < bestd) {
-			bestd = dist;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
-bool
-schema_check(const struct node *n, const struct schema_key *keys, const char *what, struct diag *d)
-{
-	const char *names[64];
-	size_t nnames = 0, i, j;
-	bool ok = true;
-
-	if (n->type != NODE_MAP) {
-		diag_at(d, n, "%s must be a mapping, found %s", what, node_type_name(n));
-		return false;
-	}
-	for (j = 0; keys[j].name && nnames < LEN(names); j++)
-		names[nnames++] = keys[j].name;
-	for (i = 0; i + 1 < n->nkids; i += 2) {
-		const char *k = n->kids[i]->str, *near;
-
-		for (j = 0; j < nnames && strcmp(k, names[j]) != 0; j++)
-			;
-		if (j < nnames)
-			continue;
-		ok = false;
-		near = schema_suggest(k, names, nnames);
-		if (near)
-			diag_at(d, n->kids[i], "unknown key '%s' in %s (did you mean '%s'?)", k, what, near);
-		else
-			diag_at(d, n->kids[i], "unknown key '%s' in %s", k, what);
-	}
-	for (j = 0; keys[j].name; j++) {
-		if (keys[j].required && !node_get(n, keys[j].name)) {
-			diag_at(d, n, "%s needs the key '%s'", what, keys[j].name);
-			ok = false;
-		}
-	}
-	return ok;
 }

@@ -13,11 +13,12 @@ then it exits with status 0.  Each accepted connection is logged on stdout.
 """
 
 import argparse
-import os
 import selectors
 import signal
 import socket
 import sys
+
+from server import write_atomically  # tests/server.py, next to this file
 
 
 def open_listener(addr, port, ipv6):
@@ -30,13 +31,6 @@ def open_listener(addr, port, ipv6):
     sock.bind((addr, port))
     sock.listen(128)
     return sock
-
-
-def write_atomically(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def serve(listeners):

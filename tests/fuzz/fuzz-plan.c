@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "diag.h"
+#include "load.h"
 #include "node.h"
 #include "plan.h"
 
@@ -22,7 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	diag_init(&d, "fuzz.yaml");
 	if (node_parse((const char *)data, size, &docs, &ndocs, &d) == 0) {
-		p = plan_from_docs("fuzz.yaml", docs, ndocs, &d);
+		p = plan_load("fuzz.yaml", docs, ndocs, &d);
+		plan_check(p, &d);
 		plan_free(p);
 	}
 	diag_free(&d);

@@ -1,38 +1,25 @@
 /* unit.c: unit tests of the parts that need no network: values, templates, filters, the YAML
  * loader's limits, regexes and static checks. Prints one line per check; exits 1 on any failure. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include "diag.h"
+#include "event.h"
+#include "junit.h"
+#include "loop.h"
 #include "node.h"
 #include "plan.h"
 #include "regex.h"
+#include "report.h"
 #include "template.h"
 #include "util.h"
 #include "value.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...) check((cond), #cond, __LINE__, __VA_ARGS__)
-
-static void
-check(int ok, const char *expr, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (!ok) {
-		printf(" (line %d: %s)", line, expr);
-		failures++;
-	}
-	putchar('\n');
-}
+#include "check.h"
 
 static void
 test_durations(void)
@@ -107,29 +94,67 @@ render(const char *text, const char *const *params, size_t nparams, const char *
 static void
 test_templates(void)
 {
+	static const struct {
+		const char *in, *out, *what;
+	} cases[] = {
+		{"${url}${app | urlencode}", "http://x/my%20app%2F1", "urlencode filter"},
+		{"${ app|base64 }", "bXkgYXBwLzE=", "base64 filter"},
+		{"{\"a\":${app | json}}", "{\"a\":\"my app/1\"}", "json filter"},
+		{"cost $$5 and $x", "cost $5 and $x", "$$ is a literal dollar"},
+		{"${app | base64 | urlencode}", "bXkgYXBwLzE%3D", "filters chain"},
+		{"${app | urlencode}", "my%20app%2F1", "urlencode as libcurl escapes"},
+	};
 	const char *names[] = {"app", "url"};
 	const char *vals[] = {"my app/1", "http://x/"};
+	size_t i;
 	char *s;
 
-	s = render("${url}${app | urlencode}", vals, 2, names);
-	CHECK(s && strcmp(s, "http://x/my%20app%2F1") == 0, "urlencode filter: %s", s ? s : "(null)");
-	free(s);
-	s = render("${ app|base64 }", vals, 2, names);
-	CHECK(s && strcmp(s, "bXkgYXBwLzE=") == 0, "base64 filter: %s", s ? s : "(null)");
-	free(s);
-	s = render("{\"a\":${app | json}}", vals, 2, names);
-	CHECK(s && strcmp(s, "{\"a\":\"my app/1\"}") == 0, "json filter: %s", s ? s : "(null)");
-	free(s);
-	s = render("cost $$5 and $x", vals, 2, names);
-	CHECK(s && strcmp(s, "cost $5 and $x") == 0, "$$ is a literal dollar: %s", s ? s : "(null)");
-	free(s);
-	s = render("${app | base64 | urlencode}", vals, 2, names);
-	CHECK(s && strcmp(s, "bXkgYXBwLzE%3D") == 0, "filters chain: %s", s ? s : "(null)");
-	free(s);
+	for (i = 0; i < LEN(cases); i++) {
+		s = render(cases[i].in, vals, 2, names);
+		CHECK(s && strcmp(s, cases[i].out) == 0, "%s: %s", cases[i].what, s ? s : "(null)");
+		free(s);
+	}
+	{
+		struct tmpl u = {.type = TTYPE_URL};
+		const char *why;
+
+		CHECK(!tmpl_check_value(&u, "http://h:8080/x?y=1", 19), "a URL with a port is accepted");
+		why = tmpl_check_value(&u, "http://h:99999/", 15);
+		CHECK(why && strstr(why, "port"), "port 99999 is refused: %s", why ? why : "(accepted)");
+		CHECK(tmpl_check_value(&u, "ftp://h/", 8) != NULL, "only http and https");
+	}
 	CHECK(render("${app", vals, 2, names) == NULL, "unclosed template refused");
 	CHECK(render("${app | rot13}", vals, 2, names) == NULL, "unknown filter refused");
 	CHECK(render("${nope}", vals, 2, names) == NULL, "unknown param does not render");
 	CHECK(render("${steps.x}", vals, 2, names) == NULL, "steps reference without field refused");
+}
+
+/* A step kind can wait on its own file descriptor: the loop returns when it is ready. */
+static void
+test_loop_fd(void)
+{
+	struct loop *l = loop_create();
+	int fds[2];
+	int64_t t0;
+
+	if (pipe(fds) < 0) {
+		CHECK(0, "pipe");
+		return;
+	}
+	t0 = now_ms();
+	loop_watch_fd(l, fds[0], POLLIN);
+	loop_wait(l, t0 + 50);
+	CHECK(loop_fd_ready(l, fds[0]) == 0 && now_ms() - t0 >= 40, "an idle watched fd: the wait runs to its end");
+	CHECK(write(fds[1], "x", 1) == 1, "write to the pipe");
+	t0 = now_ms();
+	loop_watch_fd(l, fds[0], POLLIN);
+	loop_wait(l, t0 + 5000);
+	CHECK((loop_fd_ready(l, fds[0]) & POLLIN) && now_ms() - t0 < 1000, "a ready watched fd ends the wait at once");
+	loop_wait(l, now_ms());
+	CHECK(loop_fd_ready(l, fds[0]) == 0, "a watch holds for one wait");
+	close(fds[0]);
+	close(fds[1]);
+	loop_free(l);
 }
 
 static void
@@ -237,9 +262,75 @@ test_misc(void)
 	CHECK(edit_distance("timout", "timeout") == 1, "edit distance");
 	CHECK(edit_distance("abc", "xyz") == 3, "edit distance of unrelated words");
 	fmt_duration(d, sizeof(d), 1500);
-	CHECK(strcmp(d, "1.500s") == 0, "fmt 1500 ms: %s", d);
+	CHECK(strcmp(d, "1.5s") == 0, "fmt 1500 ms: %s", d);
+	fmt_duration(d, sizeof(d), 10500);
+	CHECK(strcmp(d, "10.5s") == 0, "fmt 10500 ms: %s", d);
+	fmt_duration(d, sizeof(d), 1250);
+	CHECK(strcmp(d, "1.25s") == 0, "fmt 1250 ms: %s", d);
+	fmt_duration(d, sizeof(d), 1001);
+	CHECK(strcmp(d, "1.001s") == 0, "fmt 1001 ms: %s", d);
+	fmt_duration(d, sizeof(d), 250);
+	CHECK(strcmp(d, "250ms") == 0, "fmt 250 ms: %s", d);
 	fmt_duration(d, sizeof(d), 25000);
 	CHECK(strcmp(d, "25s") == 0, "fmt 25 s: %s", d);
+}
+
+/* The event's message is cut to 1 KiB on a character boundary, whatever the width of the characters. */
+static void
+test_event_message(void)
+{
+	static const char *const chars[] = {"a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	struct event_run er = {.plan = "p", .code = 1, .step = "s"};
+	struct buf line = {0};
+	char *m;
+	size_t i, j, n;
+	bool whole;
+
+	for (i = 0; i < LEN(chars); i++) {
+		line.len = 0;
+		for (j = 0; j < 1100; j++)
+			buf_adds(&line, chars[i]);
+		er.line = line.s;
+		m = event_message(&er);
+		n = strlen(m);
+		/* The message ends with a whole character: the cut removed no part of one. */
+		whole = (n - strlen("plan p failed (exit 1) at step s: ")) % strlen(chars[i]) == 0;
+		CHECK(n <= EVENT_MESSAGE_MAX && n > EVENT_MESSAGE_MAX - 4 && whole, "event message of %zu-byte "
+		    "characters cut to %zu bytes", strlen(chars[i]), n);
+		free(m);
+	}
+	er.line = "short";
+	m = event_message(&er);
+	CHECK(strcmp(m, "plan p failed (exit 1) at step s: short") == 0, "event message: %s", m);
+	free(m);
+	buf_free(&line);
+}
+
+/* JUnit text: markup escaped, control characters and bytes that are not UTF-8 replaced. */
+static void
+test_junit(void)
+{
+	struct diag d;
+	struct report_item it = {.file = "a<b>.yaml", .status = REPORT_INVALID};
+	struct buf b = {0};
+
+	diag_init(&d, "a<b>.yaml");
+	diag_error(&d, 3, 7, "bad \"x\" & \x01 \xff\xfe caf\xc3\xa9 \xed\xa0\x80");
+	it.d = &d;
+	junit_validate_case(&b, &it);
+	CHECK(strstr(b.s, "name=\"a&lt;b&gt;.yaml\"") != NULL, "junit: markup in attributes escaped");
+	CHECK(strstr(b.s, "bad &quot;x&quot; &amp; \\x01 \\xff\\xfe caf\xc3\xa9 \\xed\\xa0\\x80") != NULL,
+	    "junit: a diagnostic's escapes kept (invalid UTF-8 and surrogates as \\xNN), UTF-8 kept");
+	CHECK(strstr(b.s, "a&lt;b&gt;.yaml:3:7: error: bad") != NULL, "junit: the error with its position");
+	b.len = 0;
+	it.status = REPORT_SKIPPED;
+	it.reason = "why\x01\x1f\ttab\nline \xff\xfe caf\xc3\xa9 \xed\xa0\x80 \xef\xbf\xbe \xf0\x9f\x98\x80 \xc0\xaf";
+	junit_validate_case(&b, &it);
+	CHECK(strstr(b.s, "message=\"why??&#9;tab&#10;line ?? caf\xc3\xa9 ??? ??? \xf0\x9f\x98\x80 ??\"") != NULL,
+	    "junit: control characters, invalid and overlong UTF-8, surrogates and U+FFFE replaced, UTF-8 kept, "
+	    "tab and newline kept as references in attributes");
+	buf_free(&b);
+	diag_free(&d);
 }
 
 int
@@ -248,10 +339,13 @@ main(void)
 	test_durations();
 	test_ints();
 	test_templates();
+	test_loop_fd();
 	test_base64();
 	test_loader();
 	test_regex();
 	test_misc();
+	test_event_message();
+	test_junit();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
