@@ -7,9 +7,7 @@
 #ifdef __GLIBC__
 #include <gnu/libc-version.h>
 #endif
-#ifdef HAVE_JANSSON
 #include <jansson.h>
-#endif
 
 #include "config.h"
 #include "version.h"
@@ -22,12 +20,8 @@ version_print(FILE *f)
 
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
 	fprintf(f, "stopplan %s\n", PACKAGE_VERSION);
-	fprintf(f, "libcurl %s (%s), libyaml %s, PCRE2 %s", cv->version,
-	    cv->ssl_version ? cv->ssl_version : "no TLS", yaml_get_version_string(), pcre);
-#ifdef HAVE_JANSSON
-	fprintf(f, ", jansson %s", jansson_version_str());
-#endif
-	fputc('\n', f);
+	fprintf(f, "libcurl %s (%s), libyaml %s, PCRE2 %s, jansson %s\n", cv->version,
+	    cv->ssl_version ? cv->ssl_version : "no TLS", yaml_get_version_string(), pcre, jansson_version_str());
 #ifdef __GLIBC__
 	fprintf(f, "C library: glibc %s", gnu_get_libc_version());
 #else
