@@ -292,7 +292,9 @@ event_post(enum event_when w, const struct event_run *er, int64_t timeout_ms, st
 	req.body_len = strlen(body);
 	req.connect_timeout = req.timeout = timeout_ms;
 	req.max_body = EVENT_REPLY_MAX;
-	req.ca_file = ca;
+	/* The service account's CA; without one (a token mounted alone), the store plan calls use
+	 * (SSL_CERT_FILE, SSL_CERT_DIR, the image's bundle: ca.c). */
+	req.ca_file = access(ca, F_OK) == 0 ? ca : NULL;
 	req.proxy = proxy ? proxy : "";
 	if ((why = event_transfer(&req, timeout_ms, &status, &reply, l)))
 		goto out;

@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "ca.h"
 #include "config.h"
 #include "http.h"
 #include "loop.h"
@@ -119,6 +121,48 @@ http_headerfunction(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* libcurl built for http and https only (the static build) fails a redirect to another scheme as a
+ * malformed URL: name the scheme, for both builds alike. NULL when the failure is something else. */
+static char *
+http_redirect_error(const struct http *h, int code)
+{
+	const char *loc = NULL, *p;
+	size_t i, n;
+
+	if ((code != CURLE_URL_MALFORMAT && code != CURLE_UNSUPPORTED_PROTOCOL) ||
+	    h->res.status < 300 || h->res.status > 399)
+		return NULL;
+	for (i = 0; i < h->res.nheaders; i++)
+		if (strcmp(h->res.headers[i].name, "location") == 0)
+			loc = h->res.headers[i].value;
+	if (!loc)
+		return NULL;
+	for (p = loc; isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'; p++)
+		;
+	n = (size_t)(p - loc);
+	if (*p != ':' || n == 0 || (n == 4 && strncasecmp(loc, "http", 4) == 0) ||
+	    (n == 5 && strncasecmp(loc, "https", 5) == 0))
+		return NULL;
+	return xasprintf("redirect refused: protocol \"%.*s\" not allowed (only http and https are followed)",
+	    (int)n, loc);
+}
+
+/* A certificate verdict of mbedTLS, worded as with OpenSSL, naming the host as OpenSSL's does. */
+static char *
+http_cert_error(const struct http *h)
+{
+	char *url = NULL, *host = NULL, *why;
+	CURLU *u = curl_url();
+
+	curl_easy_getinfo(h->easy, CURLINFO_EFFECTIVE_URL, &url);
+	if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+	why = ca_error(h->errbuf, host);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
+}
+
 static int
 http_setup(struct http *h, const struct http_request *r)
 {
@@ -164,8 +208,18 @@ http_setup(struct http *h, const struct http_request *r)
 		h->headers = curl_slist_append(h->headers, r->headers[i]);
 	if (h->headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-	if (r->ca_file)
+	if (r->ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+	} else {
+		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+		const char *file, *dir;
+
+		ca_default(cv->age >= CURLVERSION_NINTH ? cv->cainfo : NULL, &file, &dir);
+		if (file)
+			curl_easy_setopt(c, CURLOPT_CAINFO, file);
+		if (dir)
+			curl_easy_setopt(c, CURLOPT_CAPATH, dir);
+	}
 	if (r->client_cert)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, r->client_cert);
 	if (r->client_key)
@@ -336,6 +390,10 @@ http_finished(CURL *easy, CURLcode code)
 		why = xasprintf("reply larger than %zu bytes (max-body)", h->max_body);
 	else if (h->headers_too_big)
 		why = xasprintf("reply headers larger than %d bytes", HTTP_MAX_HEADERS_BYTES);
+	else if ((why = http_redirect_error(h, code)) != NULL)
+		;
+	else if (h->errbuf[0] && strstr(h->errbuf, "BADCERT_"))
+		why = http_cert_error(h);
 	else if (code == CURLE_OUT_OF_MEMORY)
 		/* libcurl's only way to say that one header line went over CURL_MAX_HTTP_HEADER. */
 		why = xasprintf("reply header larger than %d bytes", CURL_MAX_HTTP_HEADER);

@@ -1,4 +1,4 @@
-/* main.c: the command line: run, validate, explain, schema, --help, --version. */
+/* main.c: the command line: run, validate, explain, schema, install, --help, --version. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,7 @@
 #include "config.h"
 #include "event.h"
 #include "explain.h"
+#include "install.h"
 #include "journal.h"
 #include "junit.h"
 #include "load.h"
@@ -28,6 +29,7 @@
 #include "util.h"
 #include "validate.h"
 #include "value.h"
+#include "version.h"
 
 static const char usage_text[] =
     "usage: stopplan run PLAN [-p NAME=VALUE]... [--deadline D] [--dry-run] [--log-format text|json]\n"
@@ -37,6 +39,7 @@ static const char usage_text[] =
     "                [--skip-non-plans] PATH...\n"
     "       stopplan explain PLAN [-p NAME=VALUE]... [--deadline D] [--grace-period D] [--reserve D]\n"
     "       stopplan schema\n"
+    "       stopplan install DIR\n"
     "       stopplan --help | --version\n";
 
 enum command {
@@ -44,6 +47,7 @@ enum command {
 	CMD_EXPLAIN = 2,
 	CMD_VALIDATE = 4,
 	CMD_SCHEMA = 8,
+	CMD_INSTALL = 16,
 };
 
 /* What "stopplan COMMAND --help" prints. */
@@ -87,6 +91,9 @@ static const struct command_help command_helps[] = {
 	{"schema", CMD_SCHEMA,
 	    "usage: stopplan schema\n"
 	    "Prints the JSON Schema (draft 2020-12) of the plan format.\n"},
+	{"install", CMD_INSTALL,
+	    "usage: stopplan install DIR\n"
+	    "Copies this executable to DIR/stopplan, mode 0755 (an init container's command).\n"},
 	{NULL, 0, NULL},
 };
 
@@ -670,6 +677,21 @@ cmd_schema(int argc, char **argv)
 	return finish(EXIT_OK);
 }
 
+/* install DIR: the executable copies itself to DIR/stopplan (init containers, see kubernetes.md). */
+static int
+cmd_install(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2)
+		return usage_error("%s", "install takes one argument, the directory");
+	if (install_self(argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "stopplan: install: %s\n", err);
+		return EXIT_FAILED;
+	}
+	return finish(EXIT_OK);
+}
+
 /* The command named NAME, or NULL. */
 static const struct command_help *
 command_named(const char *name)
@@ -717,7 +739,7 @@ main(int argc, char **argv)
 		return finish(EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("stopplan %s\n", PACKAGE_VERSION);
+		version_print(stdout);
 		return finish(EXIT_OK);
 	}
 	if ((h = command_named(argv[1])) && asked_help(argc - 1, argv + 1, h->cmd))
@@ -730,6 +752,8 @@ main(int argc, char **argv)
 		code = cmd_plan(argc - 1, argv + 1, CMD_EXPLAIN);
 	else if (strcmp(argv[1], "schema") == 0)
 		code = cmd_schema(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "install") == 0)
+		code = cmd_install(argc - 1, argv + 1);
 	else
 		code = unknown_command(argv[1]);
 	log_free();
