@@ -6,10 +6,11 @@ Usage:
       Listens on ADDR:N (default 127.0.0.1:0), writes the port to F
       (atomically) and answers every line it reads with "ok\\n", keeping
       connections open until the client closes them.
-  drain-traffic.py keepalive --port P --rate R --duration S [--stamp F]
-      One connection: a line every 1/R s for S s (S < 0: forever), then the
-      connection stays open and idle until SIGTERM.  Writes the time the
-      last line was sent (time.time()) to F.
+  drain-traffic.py keepalive --port P --rate R --duration S [--until F2] [--stamp F]
+      One connection: a line every 1/R s for S s (S < 0: forever) or until
+      the file F2 exists, then the connection stays open and idle until
+      SIGTERM.  Writes the time each line is sent (time.time(), just before
+      the send, so no later than the server receives it) to F.
   drain-traffic.py per-conn --port P --rate R --duration S [--stamp F]
       A new connection per line (connect, send, read the answer, close) at
       R per second for S s (S < 0: forever).
@@ -88,9 +89,9 @@ def keepalive(args):
     sock = socket.create_connection(("127.0.0.1", args.port))
     end = time.monotonic() + args.duration
     t = time.monotonic()
-    while args.duration < 0 or time.monotonic() < end:
-        ask(sock)
+    while (args.duration < 0 or time.monotonic() < end) and not (args.until and os.path.exists(args.until)):
         stamp(args.stamp)
+        ask(sock)
         t += 1.0 / args.rate
         time.sleep(max(0.0, t - time.monotonic()))
     signal.pause()
@@ -126,6 +127,7 @@ def main():
     p.add_argument("--rate", type=float, default=20)
     p.add_argument("--duration", type=float, default=-1)
     p.add_argument("--stamp")
+    p.add_argument("--until")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--ready")
     args = p.parse_args()
