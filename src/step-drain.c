@@ -15,7 +15,14 @@
  *   count as accepted on the watched ports. That counter is namespace-wide: such a connection on
  *   another port (a kubelet tcpSocket probe) counts too.
  * - No sample reads the table when the namespace's InSegs counter has not moved since the last
- *   one: nothing can have changed. */
+ *   one: nothing can have changed.
+ *
+ * When samples are read: every interval, except while traffic goes on only over connections the
+ * drain already knows. Then the kernel dates the last data of each (tcpi_last_data_recv), so no
+ * sample before that date plus quiet could end the wait: the next one is read then. What such a
+ * longer gap hides is still caught, dated at the sample that finds it (later than it happened, so
+ * the wait can only grow): a connection opened (a new cookie, PassiveOpens) and one of the app's
+ * connections gone, whose last data the kernel can no longer date. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +86,8 @@ struct drain_state {
 	long long passive0, new_passive, excess_max;   /* PassiveOpens bookkeeping; passive0 -1: none */
 	long long in_segs;             /* InSegs at the last dump */
 	bool live;                     /* the first sample found a listener or a connection */
+	bool dated;                    /* the last sample saw traffic, all of it dated by the kernel */
+	bool skipping;                 /* the current wait is longer than interval (see above) */
 };
 
 static bool
@@ -260,13 +269,25 @@ struct drain_sample {
 	struct drain_state *st;
 	int64_t now;
 	long long new_passive;          /* new cookies on listening ports (ours, others, own) */
+	unsigned dated, undated;        /* traffic dated by the kernel, dated at this sample */
 };
 
+/* Traffic the kernel dated: data received at `when`. */
 static void
-note_activity(struct drain_state *st, int64_t when)
+note_data(struct drain_sample *sa, int64_t when)
 {
-	if (when > st->last_activity)
-		st->last_activity = when;
+	sa->dated++;
+	if (when > sa->st->last_activity)
+		sa->st->last_activity = when;
+}
+
+/* Traffic seen only now (a new connection, one gone): dated at the sample. */
+static void
+note_event(struct drain_sample *sa)
+{
+	sa->undated++;
+	if (sa->now > sa->st->last_activity)
+		sa->st->last_activity = sa->now;
 }
 
 /* The connection of the previous sample with c's cookie, or NULL. */
@@ -319,7 +340,7 @@ sample_socket(void *arg, const struct sockets_entry *se)
 		if (old && c->bytes > old->bytes) {
 			st->segments += (long long)(c->segs - old->segs);
 			st->bytes += c->bytes - old->bytes;
-			note_activity(st, sa->now - (int64_t)se->last_data_recv);
+			note_data(sa, sa->now - (int64_t)se->last_data_recv);
 		}
 	}
 }
@@ -338,8 +359,15 @@ has_server_end(const struct drain_state *st, const struct drain_conn *c)
 	return false;
 }
 
-/* Compares the sample just read with the previous one: new connections, the PassiveOpens
- * balance. The previous sample is then replaced. */
+/* True when the sample holds a connection with c's cookie. */
+static bool
+in_sample(const struct drain_state *st, const struct drain_conn *c)
+{
+	return st->ncur && bsearch(c, st->cur, st->ncur, sizeof(*c), cookie_cmp);
+}
+
+/* Compares the sample just read with the previous one: new connections, connections gone after
+ * a long gap, the PassiveOpens balance. The previous sample is then replaced. */
 static void
 compare_sample(struct drain_sample *sa, long long passive)
 {
@@ -360,6 +388,14 @@ compare_sample(struct drain_sample *sa, long long passive)
 		st->cur[o++] = *c;
 	}
 	st->ncur = o;
+	/* After a gap longer than interval, an accepted connection gone may have received data the
+	 * kernel can no longer date. */
+	if (st->skipping)
+		for (i = 0; i < st->nconns; i++)
+			if (st->conns[i].ours && !st->conns[i].client && !in_sample(st, &st->conns[i])) {
+				note_event(sa);
+				break;
+			}
 	for (i = 0; i < st->ncur; i++) {
 		struct drain_conn *c = &st->cur[i];
 		const struct drain_conn *old = NULL;
@@ -381,7 +417,7 @@ compare_sample(struct drain_sample *sa, long long passive)
 			sa->new_passive++;
 			if (drain_watched(st, c->rport)) {
 				st->accepted++;
-				note_activity(st, sa->now);
+				note_event(sa);
 			}
 			continue;
 		}
@@ -390,7 +426,7 @@ compare_sample(struct drain_sample *sa, long long passive)
 			st->accepted++;
 			st->segments += c->segs;
 			st->bytes += c->bytes;
-			note_activity(st, sa->now);
+			note_event(sa);
 		}
 	}
 	/* Connections that came and went unseen: PassiveOpens grew more than the new cookies. */
@@ -403,7 +439,7 @@ compare_sample(struct drain_sample *sa, long long passive)
 			st->unseen += excess - st->excess_max;
 			st->accepted += excess - st->excess_max;
 			st->excess_max = excess;
-			note_activity(st, sa->now);
+			note_event(sa);
 		}
 	} else if (st->first) {
 		st->passive0 = passive;
@@ -430,6 +466,7 @@ drain_sample(struct exec *e)
 	 * the kernel's table of connections while the ports are quiet. */
 	if (!st->first && in_segs >= 0 && in_segs == st->in_segs) {
 		st->prev_sample = sa.now;
+		st->dated = false;
 		return 0;
 	}
 	st->in_segs = in_segs;
@@ -440,6 +477,7 @@ drain_sample(struct exec *e)
 	if (st->ncur > 1)
 		qsort(st->cur, st->ncur, sizeof(*st->cur), cookie_cmp);
 	compare_sample(&sa, passive);
+	st->dated = sa.dated && !sa.undated;
 	if (st->first) {
 		for (i = 0; i < st->nports; i++)
 			if (LISTENING(st, (unsigned)st->ports[i]))
@@ -525,11 +563,14 @@ drain_poll(struct exec *e)
 		if (e->clipped)
 			e->by_deadline = true;
 	} else {
+		/* While the only traffic is data the kernel dated, nothing before ready can end the
+		 * wait: skip the samples in between (see the top of the file). */
 		wake = now + d->interval;
-		if (ready < wake)
+		if (st->dated ? ready > wake : ready < wake)
 			wake = ready;
 		if (st->end < wake)
 			wake = st->end;
+		st->skipping = wake > now + d->interval;
 		st->next = wake;
 		loop_wake_at(exec_loop(e), wake);
 	}

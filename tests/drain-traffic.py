@@ -6,14 +6,15 @@ Usage:
       Listens on ADDR:N (default 127.0.0.1:0), writes the port to F
       (atomically) and answers every line it reads with "ok\\n", keeping
       connections open until the client closes them.
-  drain-traffic.py keepalive --port P --rate R --duration S [--until F2] [--stamp F]
+  drain-traffic.py keepalive --port P --rate R --duration S [--until F2] [--close] [--stamp F]
       One connection: a line every 1/R s for S s (S < 0: forever) or until
       the file F2 exists, then the connection stays open and idle until
-      SIGTERM.  Writes the time each line is sent (time.time(), just before
+      SIGTERM (with --close: is closed at once).  Writes the time each line is sent (time.time(), just before
       the send, so no later than the server receives it) to F.
   drain-traffic.py per-conn --port P --rate R --duration S [--stamp F]
       A new connection per line (connect, send, read the answer, close) at
-      R per second for S s (S < 0: forever).
+      R per second for S s (S < 0: forever).  Writes the time just before
+      each connect to F.
   drain-traffic.py idle --port P --count N [--ready F]
       Opens N connections, never sends, writes F once all are connected,
       holds them until SIGTERM.
@@ -94,6 +95,8 @@ def keepalive(args):
         ask(sock)
         t += 1.0 / args.rate
         time.sleep(max(0.0, t - time.monotonic()))
+    if args.close:
+        sock.close()
     signal.pause()
 
 
@@ -101,10 +104,10 @@ def per_conn(args):
     end = time.monotonic() + args.duration
     t = time.monotonic()
     while args.duration < 0 or time.monotonic() < end:
+        stamp(args.stamp)
         sock = socket.create_connection(("127.0.0.1", args.port))
         ask(sock)
         sock.close()
-        stamp(args.stamp)
         t += 1.0 / args.rate
         time.sleep(max(0.0, t - time.monotonic()))
     signal.pause()
@@ -128,6 +131,7 @@ def main():
     p.add_argument("--duration", type=float, default=-1)
     p.add_argument("--stamp")
     p.add_argument("--until")
+    p.add_argument("--close", action="store_true")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--ready")
     args = p.parse_args()
