@@ -1,10 +1,11 @@
-/* floor.c: the benchmark's floor: the least a program built on libcurl, libyaml and PCRE2 can do
- * for the HSF/LWP plan. It links the three libraries as stopplan does and makes the plan's two
+/* floor.c: the benchmark's floor: the least a program built on libcurl, libyaml, PCRE2 and jansson
+ * can do for the HSF/LWP plan. It links the four libraries as stopplan does and makes the plan's two
  * requests with curl_easy_perform, and nothing else: no plan, no checks, no event loop.
  *
  * usage: floor [URL...]    GETs each URL in turn (bodies discarded); without URLs it only starts,
  *                          which shows what linking the libraries costs. Exits 1 when a GET fails. */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
@@ -41,10 +42,10 @@ main(int argc, char **argv)
 	int i, rc = 0;
 	uint32_t unicode = 0;
 
-	/* Touch libyaml and PCRE2 once, so that they stay linked and loaded as in stopplan
+	/* Touch libyaml, PCRE2 and jansson once, so that they stay linked and loaded as in stopplan
 	 * (whatever the linker's --as-needed default). */
 	pcre2_config(PCRE2_CONFIG_UNICODE, &unicode);
-	if (!yaml_get_version_string() || !unicode)
+	if (!yaml_get_version_string() || !unicode || !jansson_version_str())
 		return 3;
 	if (argc < 2)
 		return 0;

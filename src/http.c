@@ -210,7 +210,9 @@ http_setup(struct http *h, const struct http_request *r)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
 	if (r->ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
-	} else {
+	} else if (r->follow || strncasecmp(r->url, "https:", 6) == 0) {
+		/* Only a transfer that can reach TLS (https, or a redirect to it) looks for a CA store:
+		 * a plain http call never stats the bundle paths nor loads curl's version table. */
 		const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 		const char *file, *dir;
 
