@@ -402,9 +402,9 @@ loaded_free(struct loaded *L)
 }
 
 /* Frees what a run or explain loaded, on the way to the exit. musl's allocator (the static build)
- * gives each freed group of blocks back to the kernel with a munmap of its own, which cost more CPU
- * than the plan's own work (doc/performance.md, "The static executable"): there the exit reclaims
- * it. The dynamic build frees everything, so that valgrind and ASan keep checking ownership. */
+ * gives each freed group of blocks back to the kernel with a munmap of its own: about 1 ms of CPU
+ * per run where faults are slow, a fifth of the run (doc/performance.md, "The static executable"),
+ * so there the exit reclaims it. The dynamic build frees everything, so that valgrind and ASan keep checking ownership. */
 static void
 plan_release(struct loaded *L, struct options *o)
 {
